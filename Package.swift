@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+// GLB: a multi-cluster global load balancer. No package dependencies by design: only the
+// toolchain, and the system C libraries SQLite and OpenSSL through module maps.
+// Dependencies point one way: GLBCore <- Store, HealthProber, Proxy <- GLB.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "glb",
+    products: [.executable(name: "glb", targets: ["GLB"])],
+    targets: [
+        // C: epoll, eventfd, timerfd and the GNU-only calls Swift's Glibc module hides.
+        .target(name: "CGLBLinux", path: "Sources/CGLBLinux"),
+        .systemLibrary(name: "CGLBSQLite", path: "Sources/CGLBSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CGLBOpenSSL", path: "Sources/CGLBOpenSSL", providers: [.apt(["libssl-dev"])]),
+
+        // The shared runtime: clock, syscalls, event loops, buffers, HTTP/1 codec, metrics, logging.
+        .target(name: "GLBCore", dependencies: ["CGLBLinux"], swiftSettings: strict),
+        .target(name: "Store", dependencies: ["GLBCore", "CGLBSQLite"], swiftSettings: strict),
+        .target(name: "HealthProber", dependencies: ["GLBCore", "CGLBOpenSSL"], swiftSettings: strict),
+        .target(name: "Proxy", dependencies: ["GLBCore", "CGLBOpenSSL"], swiftSettings: strict),
+        .executableTarget(name: "GLB", dependencies: ["GLBCore", "Store", "HealthProber", "Proxy"], swiftSettings: strict),
+
+        .target(name: "GLBTestSupport", dependencies: ["GLBCore"], path: "Tests/GLBTestSupport", swiftSettings: strict),
+        .testTarget(name: "GLBCoreTests", dependencies: ["GLBCore", "GLBTestSupport"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "GLBTestSupport"], swiftSettings: strict),
+        .testTarget(name: "HealthProberTests", dependencies: ["HealthProber", "GLBTestSupport"], swiftSettings: strict),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "GLBTestSupport"], swiftSettings: strict),
+        .testTarget(name: "GLBTests", dependencies: ["GLB", "Store", "GLBTestSupport"], swiftSettings: strict),
+    ]
+)
