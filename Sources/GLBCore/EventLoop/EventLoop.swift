@@ -1,0 +1,239 @@
+import CGLBLinux
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One thread, one epoll set, many sockets (after SwiftNIO's `SelectableEventLoop`).
+///
+///     other threads ──execute()──▶ inbox (Mutex) ──eventfd write──┐
+///                                                                 ▼
+///     ┌──────────────────────────── tick ─────────────────────────────┐
+///     │ epoll_wait(timeout = next timer) → readable()/writable()      │
+///     │ run due timers → run inbox tasks → next tick                  │
+///     └───────────────────────────────────────────────────────────────┘
+///
+/// Invariant behind `@unchecked Sendable`: every `var` is touched only on the loop's thread
+/// (checked by `assertInLoop()` in debug builds); other threads get in only through `execute`,
+/// whose queue is behind a `Mutex`, and `stop`, which is an atomic flag plus a wake-up.
+///
+/// Registrations carry a generation in the epoll user data (fd in the low 32 bits, generation in
+/// the high 32), so an event for a descriptor that was closed and reused within one tick is
+/// recognised as stale and dropped.
+package final class EventLoop: @unchecked Sendable {
+    package let name: String
+    package let clock: any GLBClock
+
+    private let epfd: CInt
+    private let wakeFD: CInt
+    private let inbox = Mutex<[@Sendable () -> Void]>([])
+    private var spare: [@Sendable () -> Void] = []
+    private var registrations: [Registration?] = []
+    private var generation: UInt32 = 0
+    private var timers = TimerHeap()
+    private var dueTimers: [() -> Void] = []
+    private var events: [epoll_event]
+    private let stopping = Atomic<Bool>(false)
+    private let threadID = Atomic<UInt>(0)
+    private var tickHooks: [() -> Void] = []
+
+    private struct Registration {
+        let handler: any Selectable
+        let generation: UInt32
+        var interest: Interest
+    }
+
+    package init(name: String, clock: any GLBClock = SystemClock(), maxEventsPerTick: Int = 256) throws(SystemError) {
+        self.name = name
+        self.clock = clock
+        epfd = try syscall("epoll_create1") { epoll_create1(CInt(EPOLL_CLOEXEC)) } ?? -1
+        do throws(SystemError) {
+            wakeFD = try syscall("eventfd") { eventfd(0, CInt(EFD_NONBLOCK | EFD_CLOEXEC)) } ?? -1
+        } catch {
+            closeDescriptor(epfd)
+            throw error
+        }
+        events = [epoll_event](repeating: epoll_event(), count: maxEventsPerTick)
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.u64 = UInt64(UInt32(bitPattern: wakeFD))
+        _ = epoll_ctl(epfd, EPOLL_CTL_ADD, wakeFD, &event)
+    }
+
+    deinit {
+        closeDescriptor(wakeFD)
+        closeDescriptor(epfd)
+    }
+
+    // MARK: Entry points for any thread
+
+    /// Runs `task` on the loop thread at the next tick. Safe from any thread.
+    package func execute(_ task: @escaping @Sendable () -> Void) {
+        let wasEmpty = inbox.withLock { queue in
+            defer { queue.append(task) }
+            return queue.isEmpty
+        }
+        if wasEmpty { wakeUp() }
+    }
+
+    /// Interrupts a blocked `epoll_wait`, for example after a manual clock moved.
+    package func wakeUp() {
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeFD, &one, 8)
+    }
+
+    /// Asks `run()` to return after the current tick. Safe from any thread.
+    package func stop() {
+        stopping.store(true, ordering: .releasing)
+        wakeUp()
+    }
+
+    /// True on the loop's own thread while `run()` is running.
+    package var inLoop: Bool {
+        threadID.load(ordering: .relaxed) == UInt(pthread_self())
+    }
+
+    // MARK: Loop thread only
+
+    package func assertInLoop(file: StaticString = #fileID, line: UInt = #line) {
+        assert(threadID.load(ordering: .relaxed) == 0 || inLoop, "\(name): called off the loop thread", file: file, line: line)
+    }
+
+    /// Watches `handler.descriptor` for `interest`. The loop keeps a strong reference until
+    /// `deregister`.
+    package func register(_ handler: any Selectable, interest: Interest) throws(SystemError) {
+        assertInLoop()
+        let fd = Int(handler.descriptor)
+        if fd >= registrations.count {
+            registrations.append(contentsOf: repeatElement(nil, count: fd + 1 - registrations.count))
+        }
+        generation &+= 1
+        registrations[fd] = Registration(handler: handler, generation: generation, interest: interest)
+        var event = epollEvent(fd: handler.descriptor, generation: generation, interest: interest)
+        do throws(SystemError) {
+            _ = try syscall("epoll_ctl(ADD)") { epoll_ctl(epfd, EPOLL_CTL_ADD, handler.descriptor, &event) }
+        } catch {
+            registrations[fd] = nil
+            throw error
+        }
+    }
+
+    /// Changes what `handler` is watched for; a no-op when it is unchanged.
+    package func setInterest(_ handler: any Selectable, _ interest: Interest) {
+        assertInLoop()
+        let fd = Int(handler.descriptor)
+        guard fd < registrations.count, var registration = registrations[fd], registration.interest != interest else { return }
+        registration.interest = interest
+        registrations[fd] = registration
+        var event = epollEvent(fd: handler.descriptor, generation: registration.generation, interest: interest)
+        _ = epoll_ctl(epfd, EPOLL_CTL_MOD, handler.descriptor, &event)
+    }
+
+    /// Stops watching `handler`. Call before closing its descriptor.
+    package func deregister(_ handler: any Selectable) {
+        assertInLoop()
+        let fd = Int(handler.descriptor)
+        guard fd >= 0, fd < registrations.count, registrations[fd] != nil else { return }
+        registrations[fd] = nil
+        _ = epoll_ctl(epfd, EPOLL_CTL_DEL, handler.descriptor, nil)
+    }
+
+    /// How many descriptors are registered (besides the wake-up eventfd).
+    package var registeredCount: Int { registrations.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+
+    /// Runs `action` on the loop thread once `clock.now >= deadline`.
+    @discardableResult
+    package func schedule(at deadline: Instant, _ action: @escaping () -> Void) -> TimerID {
+        assertInLoop()
+        return timers.schedule(at: deadline, action)
+    }
+
+    @discardableResult
+    package func schedule(after delay: Duration, _ action: @escaping () -> Void) -> TimerID {
+        schedule(at: clock.now + delay, action)
+    }
+
+    package func cancel(_ timer: TimerID) {
+        assertInLoop()
+        timers.cancel(timer)
+    }
+
+    /// Adds work to run at the end of every tick (for example: pick up a new routing snapshot).
+    package func addTickHook(_ hook: @escaping () -> Void) {
+        assertInLoop()
+        tickHooks.append(hook)
+    }
+
+    /// Runs ticks until `stop()`. Call from the thread that will own the loop.
+    package func run() {
+        threadID.store(UInt(pthread_self()), ordering: .relaxed)
+        defer { threadID.store(0, ordering: .relaxed) }
+        while !stopping.load(ordering: .acquiring) {
+            tick(maxWait: nil)
+        }
+        stopping.store(false, ordering: .relaxed)
+    }
+
+    /// One turn of the loop: wait for I/O at most until the next timer (or `maxWait`), dispatch
+    /// events, run due timers, then queued tasks. Tests call this directly with `maxWait: .zero`
+    /// and a manual clock to drive a loop step by step.
+    package func tick(maxWait: Duration?) {
+        let timeoutMS = waitMilliseconds(maxWait: maxWait)
+        let ready = events.withUnsafeMutableBufferPointer { buffer in
+            epoll_wait(epfd, buffer.baseAddress, CInt(buffer.count), timeoutMS)
+        }
+        let now = clock.now
+        if ready > 0 {
+            for i in 0..<Int(ready) {
+                let event = events[i]
+                let fd = Int(UInt32(truncatingIfNeeded: event.data.u64))
+                if fd == Int(wakeFD) {
+                    var n: UInt64 = 0
+                    _ = Glibc.read(wakeFD, &n, 8)
+                    continue
+                }
+                let gen = UInt32(truncatingIfNeeded: event.data.u64 >> 32)
+                // Closed (or closed and reused) earlier this tick: the event is stale.
+                guard fd < registrations.count, let registration = registrations[fd], registration.generation == gen else { continue }
+                let flags = event.events
+                if flags & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue | EPOLLRDHUP.rawValue) != 0 {
+                    registration.handler.readable(now: now)
+                }
+                if flags & EPOLLOUT.rawValue != 0,
+                   let again = registrations[fd], again.generation == gen, again.interest.contains(.write) {
+                    again.handler.writable(now: now)
+                }
+            }
+        }
+        timers.popDue(now: clock.now, into: &dueTimers)
+        for action in dueTimers { action() }
+        dueTimers.removeAll(keepingCapacity: true)
+        inbox.withLock { swap(&$0, &spare) }
+        for task in spare { task() }
+        spare.removeAll(keepingCapacity: true)
+        for hook in tickHooks { hook() }
+    }
+
+    private func waitMilliseconds(maxWait: Duration?) -> CInt {
+        var wait = maxWait
+        if let deadline = timers.nextDeadline() {
+            let untilTimer = max(.zero, deadline - clock.now)
+            wait = wait.map { min($0, untilTimer) } ?? untilTimer
+        }
+        guard let wait else { return -1 }
+        // Round up so a timer is never woken early and then spun on.
+        let (seconds, attoseconds) = wait.components
+        let ms = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return CInt(clamping: ms)
+    }
+
+    private func epollEvent(fd: CInt, generation: UInt32, interest: Interest) -> epoll_event {
+        var event = epoll_event()
+        var flags = EPOLLRDHUP.rawValue
+        if interest.contains(.read) { flags |= EPOLLIN.rawValue }
+        if interest.contains(.write) { flags |= EPOLLOUT.rawValue }
+        event.events = flags
+        event.data.u64 = UInt64(generation) << 32 | UInt64(UInt32(bitPattern: fd))
+        return event
+    }
+}

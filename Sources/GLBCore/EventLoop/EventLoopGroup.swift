@@ -1,0 +1,72 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// N event loops, each on its own thread (about one per core, DESIGN.md "Data flow").
+///
+/// The group owns the threads: `start()` spawns them, `shutdown()` stops every loop and joins its
+/// thread, so no loop outlives the agent.
+package final class EventLoopGroup: Sendable {
+    package let loops: [EventLoop]
+    private let threads = Mutex<[pthread_t]>([])
+    private let cursor = Atomic<Int>(0)
+
+    package init(count: Int, name: String = "loop", clock: any GLBClock = SystemClock()) throws(SystemError) {
+        var loops: [EventLoop] = []
+        for i in 0..<max(1, count) { loops.append(try EventLoop(name: "\(name)-\(i)", clock: clock)) }
+        self.loops = loops
+    }
+
+    /// The number of loops a node runs by default: one per online CPU.
+    package static var defaultCount: Int { max(1, Int(sysconf(CInt(_SC_NPROCESSORS_ONLN)))) }
+
+    /// Round-robin choice, for work that any loop may take.
+    package func next() -> EventLoop {
+        loops[cursor.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
+    }
+
+    /// Starts one thread per loop.
+    package func start() {
+        threads.withLock { threads in
+            guard threads.isEmpty else { return }
+            for loop in loops {
+                let box = Unmanaged.passRetained(loop)
+                var thread = pthread_t()
+                let rc = pthread_create(&thread, nil, { raw in
+                    let loop = Unmanaged<EventLoop>.fromOpaque(raw!).takeRetainedValue()
+                    loop.run()
+                    return nil
+                }, box.toOpaque())
+                precondition(rc == 0, "pthread_create failed: \(rc)")
+                threads.append(thread)
+            }
+        }
+    }
+
+    /// Runs `body` on every loop and returns once all have run it.
+    package func onEveryLoop(_ body: @escaping @Sendable (EventLoop) -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            for loop in loops {
+                group.addTask {
+                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                        loop.execute {
+                            body(loop)
+                            done.resume()
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stops every loop and joins its thread. Idempotent.
+    package func shutdown() {
+        let joined: [pthread_t] = threads.withLock { threads in
+            defer { threads.removeAll() }
+            return threads
+        }
+        for loop in loops { loop.stop() }
+        for thread in joined { pthread_join(thread, nil) }
+    }
+}

@@ -1,0 +1,119 @@
+import Synchronization
+
+/// The node's metrics, rendered in the Prometheus text exposition format (version 0.0.4).
+///
+/// Each capability registers its SLIs once at start-up and keeps the returned handles; the hot
+/// path then only touches atomics. Registration and rendering take a lock; `observe`/`increment`
+/// never do. Asking twice for the same name and labels returns the same handle.
+package final class MetricsRegistry: Sendable {
+    private enum Kind: String, Sendable { case counter, gauge, histogram }
+
+    fileprivate enum Metric: Sendable {
+        case counter(Counter)
+        case gauge(Gauge)
+        case histogram(Histogram)
+    }
+
+    private struct Family: Sendable {
+        let kind: Kind
+        let help: String
+        var series: [String: Metric] = [:]     // rendered label set -> metric
+    }
+
+    private let families = Mutex<[String: Family]>([:])
+    private let collectors = Mutex<[@Sendable () -> Void]>([])
+
+    package init() {}
+
+    package func counter(_ name: String, help: String, labels: [String: String] = [:]) -> Counter {
+        metric(name, help: help, kind: .counter, labels: labels) { .counter(Counter()) }.asCounter!
+    }
+
+    package func gauge(_ name: String, help: String, labels: [String: String] = [:]) -> Gauge {
+        metric(name, help: help, kind: .gauge, labels: labels) { .gauge(Gauge()) }.asGauge!
+    }
+
+    package func histogram(_ name: String, help: String, labels: [String: String] = [:], bounds: [Double] = Histogram.latencyBounds) -> Histogram {
+        metric(name, help: help, kind: .histogram, labels: labels) { .histogram(Histogram(bounds: bounds)) }.asHistogram!
+    }
+
+    /// Runs `collect` before every render: for gauges that are cheaper to read on demand
+    /// (open connections, pool sizes) than to keep current.
+    package func onCollect(_ collect: @escaping @Sendable () -> Void) {
+        collectors.withLock { $0.append(collect) }
+    }
+
+    private func metric(_ name: String, help: String, kind: Kind, labels: [String: String], make: () -> Metric) -> Metric {
+        let key = Self.renderLabels(labels)
+        return families.withLock { families in
+            var family = families[name] ?? Family(kind: kind, help: help)
+            precondition(family.kind == kind, "metric \(name) registered as \(family.kind) and \(kind)")
+            if let existing = family.series[key] { return existing }
+            let created = make()
+            family.series[key] = created
+            families[name] = family
+            return created
+        }
+    }
+
+    /// The whole registry in the Prometheus text format, families and series sorted so the output
+    /// is stable.
+    package func render() -> String {
+        for collect in collectors.withLock({ $0 }) { collect() }
+        let snapshot = families.withLock { $0 }
+        var out = ""
+        for name in snapshot.keys.sorted() {
+            let family = snapshot[name]!
+            out += "# HELP \(name) \(family.help)\n# TYPE \(name) \(family.kind.rawValue)\n"
+            for labels in family.series.keys.sorted() {
+                switch family.series[labels]! {
+                case .counter(let c): out += "\(name)\(labels) \(c.current)\n"
+                case .gauge(let g): out += "\(name)\(labels) \(Self.format(g.current))\n"
+                case .histogram(let h):
+                    let counts = h.cumulativeCounts
+                    for (bound, count) in zip(h.bounds, counts) {
+                        out += "\(name)_bucket\(Self.adding("le", Self.format(bound), to: labels)) \(count)\n"
+                    }
+                    out += "\(name)_bucket\(Self.adding("le", "+Inf", to: labels)) \(h.count)\n"
+                    out += "\(name)_sum\(labels) \(Self.format(h.sum))\n\(name)_count\(labels) \(h.count)\n"
+                }
+            }
+        }
+        return out
+    }
+
+    static func renderLabels(_ labels: [String: String]) -> String {
+        guard !labels.isEmpty else { return "" }
+        let body = labels.keys.sorted().map { "\($0)=\"\(escape(labels[$0]!))\"" }.joined(separator: ",")
+        return "{\(body)}"
+    }
+
+    private static func adding(_ key: String, _ value: String, to rendered: String) -> String {
+        rendered.isEmpty ? "{\(key)=\"\(value)\"}" : String(rendered.dropLast()) + ",\(key)=\"\(value)\"}"
+    }
+
+    /// Label values escape backslash, double quote and newline (exposition format spec).
+    private static func escape(_ value: String) -> String {
+        var out = ""
+        for ch in value {
+            switch ch {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
+    private static func format(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+}
+
+extension MetricsRegistry.Metric {
+    var asCounter: Counter? { if case .counter(let c) = self { c } else { nil } }
+    var asGauge: Gauge? { if case .gauge(let g) = self { g } else { nil } }
+    var asHistogram: Histogram? { if case .histogram(let h) = self { h } else { nil } }
+}

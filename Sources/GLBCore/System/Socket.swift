@@ -1,0 +1,139 @@
+import CGLBLinux
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Creating and using non-blocking sockets. Thin wrappers: each names the C call it makes, and
+/// every failure is a `SystemError` carrying that call and errno.
+package enum Socket {
+    /// A non-blocking TCP listening socket. `reusePort` sets SO_REUSEPORT so that every event loop
+    /// can bind its own socket to the same port and the kernel spreads connections between them.
+    package static func listenTCP(_ address: SocketAddress, reusePort: Bool, backlog: CInt = 1024) throws(SystemError) -> CInt {
+        let fd = try open(family: address.family, type: CInt(SOCK_STREAM.rawValue))
+        do throws(SystemError) {
+            try setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+            if reusePort { try setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
+            try bind(fd, address)
+            _ = try syscall("listen") { Glibc.listen(fd, backlog) }
+            return fd
+        } catch {
+            closeDescriptor(fd)
+            throw error
+        }
+    }
+
+    /// A non-blocking UDP socket bound to `address`.
+    package static func bindUDP(_ address: SocketAddress, reusePort: Bool) throws(SystemError) -> CInt {
+        let fd = try open(family: address.family, type: CInt(SOCK_DGRAM.rawValue))
+        do throws(SystemError) {
+            if reusePort { try setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
+            try bind(fd, address)
+            return fd
+        } catch {
+            closeDescriptor(fd)
+            throw error
+        }
+    }
+
+    /// Starts a non-blocking TCP connect. Returns the descriptor; the connection is complete when
+    /// it turns writable and `pendingError` reads 0 (connect(2), "EINPROGRESS").
+    package static func connectTCP(_ address: SocketAddress) throws(SystemError) -> CInt {
+        let fd = try open(family: address.family, type: CInt(SOCK_STREAM.rawValue))
+        let rc = address.withSockAddr { Glibc.connect(fd, $0, $1) }
+        if rc == -1 {
+            let code = cglb_errno()
+            if code != EINPROGRESS && code != EINTR {
+                closeDescriptor(fd)
+                throw SystemError(call: "connect", errno: code)
+            }
+        }
+        return fd
+    }
+
+    /// The result of a non-blocking connect, or any error pending on the socket (SO_ERROR).
+    package static func pendingError(_ fd: CInt) -> CInt {
+        var value: CInt = 0
+        var length = socklen_t(MemoryLayout<CInt>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) == 0 else { return cglb_errno() }
+        return value
+    }
+
+    /// Accepts one connection as a non-blocking descriptor; nil when none is waiting.
+    package static func accept(_ listener: CInt) throws(SystemError) -> (fd: CInt, peer: SocketAddress?)? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let fd = try withUnsafeMutablePointer(to: &storage) { pointer throws(SystemError) in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(SystemError) in
+                try syscall("accept4") { cglb_accept_nonblocking(listener, sa, &length) }
+            }
+        }
+        guard let fd else { return nil }
+        return (fd, SocketAddress(storage: storage))
+    }
+
+    /// The address a socket is bound to (for port 0 listeners in tests).
+    package static func localAddress(_ fd: CInt) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return rc == 0 ? SocketAddress(storage: storage) : nil
+    }
+
+    /// Reads into `buffer`'s writable space, growing it to at least `chunk` bytes first.
+    /// Returns the byte count, 0 at end of stream, or nil when nothing is ready.
+    package static func read(_ fd: CInt, into buffer: inout ByteBuffer, chunk: Int = 16384) throws(SystemError) -> Int? {
+        buffer.reserveWritable(chunk)
+        var wouldBlock = false
+        let count = try buffer.writeWithUnsafeMutableBytes { raw throws(SystemError) in
+            guard let n = try syscall("read", { Glibc.read(fd, raw.baseAddress, raw.count) }) else {
+                wouldBlock = true
+                return 0
+            }
+            return n
+        }
+        return wouldBlock ? nil : count
+    }
+
+    /// Writes as much of `buffer` as the socket takes and consumes it. Returns false when the
+    /// socket is full and bytes remain (wait for EPOLLOUT). MSG_NOSIGNAL: a reset peer is an
+    /// error, not a SIGPIPE.
+    package static func flush(_ fd: CInt, _ buffer: inout ByteBuffer) throws(SystemError) -> Bool {
+        while buffer.readableBytes > 0 {
+            let result: Result<Int?, SystemError> = buffer.withUnsafeReadableBytes { raw in
+                do throws(SystemError) {
+                    return .success(try syscall("send") { Glibc.send(fd, raw.baseAddress, raw.count, CInt(MSG_NOSIGNAL)) })
+                } catch {
+                    return .failure(error)
+                }
+            }
+            guard let sent = try result.get() else { return false }
+            buffer.moveReaderIndex(forwardBy: sent)
+        }
+        return true
+    }
+
+    package static func setNoDelay(_ fd: CInt) {
+        var one: CInt = 1
+        _ = setsockopt(fd, CInt(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<CInt>.size))
+    }
+
+    private static func open(family: CInt, type: CInt) throws(SystemError) -> CInt {
+        try syscall("socket") { Glibc.socket(family, type | cglb_sock_flags(), 0) } ?? -1
+    }
+
+    private static func setOption(_ fd: CInt, _ level: CInt, _ name: CInt, _ value: CInt) throws(SystemError) {
+        var value = value
+        _ = try syscall("setsockopt") { setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<CInt>.size)) }
+    }
+
+    private static func bind(_ fd: CInt, _ address: SocketAddress) throws(SystemError) {
+        if address.family == AF_INET6 { try setOption(fd, CInt(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
+        let rc = address.withSockAddr { Glibc.bind(fd, $0, $1) }
+        if rc == -1 {
+            let code = cglb_errno()
+            throw SystemError(call: "bind \(address)", errno: code)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import GLBCore
+import GLBTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The loop is driven tick by tick on the test's thread with a manual clock: no sleeps.
+@Suite struct EventLoopTests {
+    @Test func timersFireInDeadlineOrderOnlyWhenTheClockReachesThem() throws {
+        let clock = ManualClock()
+        let loop = try EventLoop(name: "test", clock: clock)
+        var fired: [String] = []
+        loop.schedule(after: .seconds(2)) { fired.append("b") }
+        loop.schedule(after: .seconds(1)) { fired.append("a") }
+        let cancelled = loop.schedule(after: .milliseconds(1500)) { fired.append("cancelled") }
+        loop.cancel(cancelled)
+
+        loop.tick(maxWait: .zero)
+        #expect(fired.isEmpty)
+        clock.advance(by: .milliseconds(999))
+        loop.tick(maxWait: .zero)
+        #expect(fired.isEmpty)
+        clock.advance(by: .milliseconds(1))
+        loop.tick(maxWait: .zero)
+        #expect(fired == ["a"])
+        clock.advance(by: .seconds(5))
+        loop.tick(maxWait: .zero)
+        #expect(fired == ["a", "b"])
+    }
+
+    @Test func timersWithTheSameDeadlineFireInScheduleOrder() throws {
+        let clock = ManualClock()
+        let loop = try EventLoop(name: "test", clock: clock)
+        var fired: [Int] = []
+        for i in 0..<5 { loop.schedule(after: .seconds(1)) { fired.append(i) } }
+        clock.advance(by: .seconds(1))
+        loop.tick(maxWait: .zero)
+        #expect(fired == [0, 1, 2, 3, 4])
+    }
+
+    @Test func executeFromAnotherThreadWakesABlockedLoop() async throws {
+        let group = try EventLoopGroup(count: 1)
+        let loop = group.loops[0]
+        group.start()
+        defer { group.shutdown() }
+        // epoll_wait blocks without a timeout here; only the eventfd write can wake it.
+        let ranOnLoop = await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
+            loop.execute { done.resume(returning: loop.inLoop) }
+        }
+        #expect(ranOnLoop)
+    }
+
+    @Test func readinessIsDeliveredToTheRegisteredHandler() throws {
+        let loop = try EventLoop(name: "test", clock: ManualClock())
+        var fds: [CInt] = [0, 0]
+        #expect(socketpair(AF_UNIX, CInt(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        let handler = RecordingHandler(fd: fds[0])
+        try loop.register(handler, interest: .read)
+        loop.tick(maxWait: .zero)
+        #expect(handler.reads == 0)
+        var byte: UInt8 = 7
+        #expect(write(fds[1], &byte, 1) == 1)
+        loop.tick(maxWait: .zero)
+        #expect(handler.reads == 1)
+        loop.deregister(handler)
+        loop.tick(maxWait: .zero)
+        #expect(handler.reads == 1, "a deregistered handler hears nothing more")
+        #expect(loop.registeredCount == 0)
+    }
+}
+
+private final class RecordingHandler: Selectable {
+    let descriptor: CInt
+    var reads = 0
+    init(fd: CInt) { descriptor = fd }
+    func readable(now: Instant) {
+        reads += 1
+        var sink = [UInt8](repeating: 0, count: 64)
+        _ = read(descriptor, &sink, 64)
+    }
+    func writable(now: Instant) {}
+}
