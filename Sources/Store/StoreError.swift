@@ -18,6 +18,7 @@ package struct StoreError: Error, Sendable, CustomStringConvertible {
         /// SQLite failed, or the store is closed: not the caller's fault; `code` and `sql` say more.
         package static let database = Kind("database")
 
+        /// The kind in words: `not found`, `conflict`, `invalid`, `database`.
         package var description: String { name }
     }
 
@@ -46,6 +47,7 @@ package struct StoreError: Error, Sendable, CustomStringConvertible {
         self.init(kind: .invalid, message: validation.message, field: validation.field)
     }
 
+    /// `kind: message (field f) [sqlite code] in: sql`, for logs.
     package var description: String {
         var text = "\(kind): \(message)"
         if let field { text += " (field \(field))" }

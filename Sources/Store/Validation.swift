@@ -16,6 +16,7 @@ package struct ValidationError: Error, Hashable, Sendable, CustomStringConvertib
         self.message = message
     }
 
+    /// `field: message`.
     package var description: String { "\(field): \(message)" }
 }
 

@@ -85,6 +85,7 @@ package struct Cluster: ReplicatedRecord {
                   origin: try c.decodeIfPresent(String.self, forKey: .origin) ?? "")
     }
 
+    /// Encodes `addresses` only (never the input-only `address`); nil coordinates are omitted.
     package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(service, forKey: .service)

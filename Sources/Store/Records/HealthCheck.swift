@@ -2,7 +2,12 @@
 package struct HealthCheck: Sendable, Equatable, Codable {
     /// The kind of probe. Append only: values are stored and on the wire.
     package enum Kind: String, Sendable, Codable, CaseIterable {
-        case http, https, tcp
+        /// An HTTP GET that must answer an expected status (and body, if set).
+        case http
+        /// The same over TLS, verifying the certificate unless `tlsVerify` is false.
+        case https
+        /// A TCP connect that must succeed.
+        case tcp
     }
 
     /// The probe kind: `http` by default.

@@ -2,7 +2,16 @@ package import GLBCore
 
 /// How the router picks clusters for a service. Append only: values are stored and on the wire.
 package enum RoutingPolicy: String, Sendable, Codable, CaseIterable {
-    case weighted, failover, geo, latency, all
+    /// Spread by cluster weight.
+    case weighted
+    /// The lowest priority tier that is up; spill to the next only when it is down or short.
+    case failover
+    /// The cluster nearest the client's location.
+    case geo
+    /// The cluster with the lowest measured RTT from the node nearest the client.
+    case latency
+    /// Every healthy address.
+    case all
 }
 
 /// What a service's DNS answers point at. Append only: values are stored and on the wire.
