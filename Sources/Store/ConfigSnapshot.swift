@@ -1,0 +1,28 @@
+package import GLBCore
+
+/// Everything live that routing depends on, read in one transaction, with the config version it
+/// reflects. The route compiler turns this into a `RoutingSnapshot`.
+package struct ConfigSnapshot: Sendable, Equatable {
+    /// The highest version of any replicated row, tombstones included, at the time of the read.
+    package var version: HLCTimestamp
+    /// Live zones, by name.
+    package var zones: [Zone]
+    /// Live services, by name.
+    package var services: [Service]
+    /// Live clusters of live services, by service then name.
+    package var clusters: [Cluster]
+    /// Live canary splits, by service.
+    package var canaries: [CanarySplit]
+    /// Live nodes, by name: proxy-mode answers point at them.
+    package var nodes: [Node]
+
+    /// A snapshot.
+    package init(version: HLCTimestamp, zones: [Zone], services: [Service], clusters: [Cluster], canaries: [CanarySplit], nodes: [Node]) {
+        self.version = version
+        self.zones = zones
+        self.services = services
+        self.clusters = clusters
+        self.canaries = canaries
+        self.nodes = nodes
+    }
+}

@@ -1,0 +1,69 @@
+extension Store {
+    static let zoneColumns = "name, ttl, negative_ttl, nameservers, hostmaster, version, origin, deleted"
+
+    static func zone(from row: Row) throws(StoreError) -> (zone: Zone, deleted: Bool) {
+        let zone = Zone(name: row.text(0), ttl: row.int(1), negativeTTL: row.int(2),
+                        nameservers: try JSONText.decode([String].self, from: row.text(3), column: "zones.nameservers"),
+                        hostmaster: row.text(4), version: .init(sqlValue: row.int64(5)), origin: row.text(6))
+        return (zone, row.bool(7))
+    }
+
+    /// Creates or replaces a zone (and brings back a deleted one).
+    package func putZone(_ zone: Zone, context: WriteContext) throws(StoreError) -> WriteOutcome<Zone> {
+        var zone = try validate(zone)
+        return try write { version throws(StoreError) -> WriteOutcome<Zone> in
+            let previous = try zoneRow(named: zone.name).flatMap { $0.deleted ? nil : $0.zone }
+            zone.version = version
+            zone.origin = nodeID
+            try connection.run(
+                """
+                INSERT INTO zones (name, ttl, negative_ttl, nameservers, hostmaster, version, origin, deleted)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0)
+                ON CONFLICT (name) DO UPDATE SET ttl = excluded.ttl, negative_ttl = excluded.negative_ttl,
+                    nameservers = excluded.nameservers, hostmaster = excluded.hostmaster,
+                    version = excluded.version, origin = excluded.origin, deleted = 0
+                """,
+                [.text(zone.name), .integer(Int64(zone.ttl)), .integer(Int64(zone.negativeTTL)),
+                 .text(try JSONText.encode(zone.nameservers)), .text(zone.hostmaster), version.sqlValue, .text(nodeID)])
+            try audit(context, action: "put", entity: "zone", key: zone.name, old: previous, new: zone)
+            return WriteOutcome(record: zone, created: previous == nil, previous: previous)
+        }
+    }
+
+    /// The live zone called `name`, or nil.
+    package func zone(named name: String) throws(StoreError) -> Zone? {
+        try zoneRow(named: name).flatMap { $0.deleted ? nil : $0.zone }
+    }
+
+    /// Every live zone, by name.
+    package func zones() throws(StoreError) -> [Zone] {
+        try connection.query("SELECT \(Store.zoneColumns) FROM zones WHERE deleted = 0 ORDER BY name") { row throws(StoreError) in
+            try Store.zone(from: row).zone
+        }
+    }
+
+    /// Deletes (tombstones) a zone and returns it as it was; nil when there is no live zone of
+    /// that name. Throws `.conflict` while live services use the zone.
+    package func deleteZone(named name: String, context: WriteContext) throws(StoreError) -> Zone? {
+        try write { version throws(StoreError) -> Zone? in
+            guard let previous = try zoneRow(named: name), !previous.deleted else { return nil }
+            let users = try connection.query("SELECT name FROM services WHERE zone = ? AND deleted = 0 ORDER BY name LIMIT 6",
+                                             [.text(name)]) { row in row.text(0) }
+            guard users.isEmpty else {
+                let list = users.prefix(5).joined(separator: ", ") + (users.count > 5 ? ", ..." : "")
+                throw StoreError(kind: .conflict, message: "zone \(name) is still used by services \(list); delete them first")
+            }
+            try connection.run("UPDATE zones SET deleted = 1, version = ?, origin = ? WHERE name = ?",
+                               [version.sqlValue, .text(nodeID), .text(name)])
+            try audit(context, action: "delete", entity: "zone", key: name, old: previous.zone, new: nil)
+            return previous.zone
+        }
+    }
+
+    /// The row for `name`, tombstone or not.
+    func zoneRow(named name: String) throws(StoreError) -> (zone: Zone, deleted: Bool)? {
+        try connection.query("SELECT \(Store.zoneColumns) FROM zones WHERE name = ?", [.text(name)]) { row throws(StoreError) in
+            try Store.zone(from: row)
+        }.first
+    }
+}
