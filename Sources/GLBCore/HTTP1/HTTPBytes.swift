@@ -1,0 +1,57 @@
+/// Byte classes and case-insensitive comparison for HTTP/1.1 syntax, without tables or `String`.
+///
+/// The character classes follow RFC 9110 §5.6.2 (tokens) and §5.5 (field values). Bit masks keep
+/// `isTokenByte` to a shift and a test, with no lazily initialised global table to touch.
+enum HTTPBytes {
+    static let cr: UInt8 = 0x0D
+    static let lf: UInt8 = 0x0A
+    static let sp: UInt8 = 0x20
+    static let htab: UInt8 = 0x09
+    static let colon: UInt8 = 0x3A
+    static let semicolon: UInt8 = 0x3B
+    static let comma: UInt8 = 0x2C
+
+    /// tchar for bytes 0..<64 and 64..<128: "!#$%&'*+-.^_`|~", DIGIT, ALPHA (RFC 9110 §5.6.2).
+    private static let tokenMaskLow: UInt64 = 0x03FF_6CFA_0000_0000
+    private static let tokenMaskHigh: UInt64 = 0x57FF_FFFF_C7FF_FFFE
+
+    /// True for a `tchar` (RFC 9110 §5.6.2): the bytes allowed in methods, field names and codings.
+    @inline(__always)
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        if byte < 64 { return (tokenMaskLow >> UInt64(byte)) & 1 != 0 }
+        if byte < 128 { return (tokenMaskHigh >> UInt64(byte - 64)) & 1 != 0 }
+        return false
+    }
+
+    /// True for a byte allowed inside a field value: HTAB, SP, VCHAR and obs-text (RFC 9110 §5.5).
+    /// Every other control byte, and DEL, is rejected rather than replaced, as §5.5 permits.
+    @inline(__always)
+    static func isFieldValueByte(_ byte: UInt8) -> Bool {
+        byte == htab || (byte >= 0x20 && byte != 0x7F)
+    }
+
+    /// True for SP or HTAB: optional whitespace (OWS, RFC 9110 §5.6.3).
+    @inline(__always)
+    static func isWhitespace(_ byte: UInt8) -> Bool { byte == sp || byte == htab }
+
+    /// ASCII lower-case of one byte; other bytes are unchanged.
+    @inline(__always)
+    static func lower(_ byte: UInt8) -> UInt8 {
+        (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
+    }
+
+    /// Compares `bytes[range]` with `lowercaseName` ignoring ASCII case. `lowercaseName` must
+    /// already be lower case (all names GLB looks up are literals written that way, or lowered once).
+    @inline(__always)
+    static func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard range.count == other.count else { return false }
+        var i = 0
+        var j = range.lowerBound
+        while i < other.count {
+            if lower(bytes[j]) != lower(other[i]) { return false }
+            i += 1
+            j += 1
+        }
+        return true
+    }
+}
