@@ -1,5 +1,6 @@
+import CGLBLinux
 #if canImport(Glibc)
-package import Glibc
+import Glibc
 #endif
 
 /// An IP socket address (address + port) with its `sockaddr` form, parsed from the operator's
@@ -47,7 +48,7 @@ package struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Calls `body` with this address as a `sockaddr` and its length.
-    package func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> R) rethrows -> R {
+    func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> R) rethrows -> R {
         switch ip {
         case .v4(let a):
             var sin = sockaddr_in()
@@ -72,7 +73,7 @@ package struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Reads an address that the kernel filled in (accept, recvfrom, getsockname).
-    package init?(storage: sockaddr_storage) {
+    init?(storage: sockaddr_storage) {
         var storage = storage
         switch CInt(storage.ss_family) {
         case AF_INET:

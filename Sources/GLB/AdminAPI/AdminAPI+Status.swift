@@ -1,0 +1,52 @@
+import GLBCore
+import Store
+
+/// Read-only views that span several records: the node's status and the audit log.
+extension AdminAPI {
+    /// Everything `glb status` prints: the node, its config version, and every service with its
+    /// clusters, weights, canary share and health.
+    func status() async throws -> HTTPResponse {
+        let snapshot: ConfigSnapshot
+        do { snapshot = try await store.configSnapshot() } catch { throw APIError(error) }
+        let canaries = Dictionary(snapshot.canaries.map { ($0.service, $0) }, uniquingKeysWith: { a, _ in a })
+        let clustersByService = Dictionary(grouping: snapshot.clusters, by: \.service)
+        var services: [JSONValue] = []
+        for service in snapshot.services.sorted(by: { $0.fqdn < $1.fqdn }) {
+            var clusters: [JSONValue] = []
+            for cluster in (clustersByService[service.name] ?? []).sorted(by: { $0.name < $1.name }) {
+                guard case .object(var members) = try Self.value(cluster) else { continue }
+                let canary = canaries[service.name]
+                let share: JSONValue = canary.map { $0.cluster == cluster.name ? .number("\($0.percent)") : .null } ?? .null
+                members.append(("canary_percent", share))
+                members.append(("health", .string("unprobed")))
+                clusters.append(.object(members))
+            }
+            services.append(.object([
+                ("name", .string(service.name)), ("fqdn", .string(service.fqdn)), ("zone", .string(service.zone)),
+                ("policy", .string(service.policy.rawValue)), ("ttl", .number(String(service.ttl))),
+                ("mode", .string(service.mode.rawValue)), ("clusters", .array(clusters)),
+            ]))
+        }
+        let uptime = (clock.now - startedAt).milliseconds / 1000
+        return Self.json(200, .object([
+            ("node", .object([("name", .string(node.name)), ("region", .string(node.region))])),
+            ("config_version", .string(snapshot.version.description)),
+            ("uptime_s", .number(String(uptime))),
+            ("zones", .array(snapshot.zones.map { .string($0.name) })),
+            ("services", .array(services)),
+        ]))
+    }
+
+    /// The newest audit entries: `?limit=N` (1-1000, default 100), `?entity=cluster`, `?key=www/eu`.
+    func audit(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let query = request.query
+        var limit = 100
+        if let text = query["limit"] {
+            guard let n = Int(text), (1...1000).contains(n) else { throw APIError.badRequest("limit must be a whole number from 1 to 1000", field: "limit") }
+            limit = n
+        }
+        let entries: [AuditEntry]
+        do { entries = try await store.auditLog(limit: limit, entity: query["entity"], key: query["key"]) } catch { throw APIError(error) }
+        return Self.json(200, .object([("entries", .array(try entries.map(Self.value)))]))
+    }
+}

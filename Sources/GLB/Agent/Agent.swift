@@ -1,0 +1,123 @@
+import Foundation
+import GLBCore
+import Store
+import Synchronization
+
+/// One GLB node: opens the store, starts the event loops and the listeners, and stops them all
+/// in reverse order when told to (DESIGN.md "Data flow").
+///
+///     start:  data dir → Store (SQLite) → zones from --zone → event loops → admin API → ready
+///     stop:   not ready → listeners drain (grace) → loops joined → store closed
+///
+/// Every socket, timer and task started here has its owner in this type, so `run` returning means
+/// nothing is left running.
+final class Agent: Sendable {
+    let config: AgentConfig
+    let clock: any GLBClock
+    let logger: Logger
+    let metrics = MetricsRegistry()
+    private let ready = Atomic<Bool>(false)
+    private let adminAddress = Mutex<SocketAddress?>(nil)
+
+    init(config: AgentConfig, clock: any GLBClock = SystemClock(), logger: Logger) {
+        self.config = config
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The admin API's bound address, once it is listening (tests start agents on port 0).
+    var boundAdminAddress: SocketAddress? { adminAddress.withLock { $0 } }
+
+    var isReady: Bool { ready.load(ordering: .acquiring) }
+
+    /// Runs the node until `shutdown` returns, then stops cleanly.
+    func run(until shutdown: @escaping @Sendable () async -> Void) async throws {
+        let started = clock.now
+        let store = try openStore()
+        defer { Task { await store.close() } }
+        try await ensureZones(store)
+
+        let group = try EventLoopGroup(count: config.loops, name: "loop", clock: clock)
+        group.start()
+        defer { group.shutdown() }
+
+        let admin = HTTPServer(
+            configuration: HTTPServer.Configuration(address: config.admin, name: "admin"),
+            loops: [group.loops[0]],                 // the admin API is control plane: one loop is plenty
+            handler: AdminAPI(store: store, metrics: metrics, auth: AdminAuth(adminToken: config.adminToken, readToken: config.readToken),
+                              node: .init(name: config.node, region: config.region), clock: clock, startedAt: started,
+                              logger: logger.named("admin"), isReady: { [weak self] in self?.isReady ?? false }),
+            logger: logger.named("admin"), registry: metrics)
+        do {
+            try await admin.start()
+        } catch {
+            throw AgentError("--admin: cannot listen on \(config.admin): \(error)")
+        }
+        adminAddress.withLock { $0 = admin.address }
+        registerMetrics(store: store)
+
+        ready.store(true, ordering: .releasing)
+        logger.info("glb agent ready", [
+            "node": config.node, "region": config.region, "admin": admin.address.map { "\($0)" } ?? "-",
+            "data": config.dataDirectory, "zones": config.zones.joined(separator: ","),
+            "startup_ms": String((clock.now - started).milliseconds),
+        ])
+
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { await self.followChanges(store) }
+            await shutdown()
+            tasks.cancelAll()
+        }
+
+        ready.store(false, ordering: .releasing)
+        logger.info("stopping: finishing in-flight requests", ["grace_s": "\(config.shutdownGrace)"])
+        await admin.shutdown(grace: config.shutdownGrace, clock: clock)
+        await store.close()
+        logger.info("stopped")
+    }
+
+    private func openStore() throws -> Store {
+        let directory = config.dataDirectory
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw AgentError("--data: cannot create \(directory): \(error.localizedDescription)")
+        }
+        do {
+            return try Store(path: directory + "/glb.sqlite", nodeID: config.node, clock: clock)
+        } catch {
+            throw AgentError("--data: cannot open the store in \(directory): \(error)")
+        }
+    }
+
+    /// Creates the zones named by --zone that the store does not have yet. Zones already there
+    /// are left as the operator last set them.
+    private func ensureZones(_ store: Store) async throws {
+        let context = WriteContext(actor: "node:\(config.node)", source: "glb agent --zone")
+        for name in config.zones where try await store.zone(named: name) == nil {
+            _ = try await store.putZone(Zone(name: name, nameservers: ["ns1.\(name)"]), context: context)
+            logger.info("zone created", ["zone": name])
+        }
+    }
+
+    private func registerMetrics(store: Store) {
+        metrics.gauge("glb_build_info", help: "Always 1; the labels say which build is running.", labels: ["version": CLI.version]).set(1)
+        let ready = metrics.gauge("glb_ready", help: "1 when the node serves traffic, 0 while starting or stopping.")
+        metrics.onCollect { [weak self] in ready.set(self?.isReady == true ? 1 : 0) }
+    }
+
+    /// Keeps the config-version gauge current; the route compiler will hang off this feed.
+    private func followChanges(_ store: Store) async {
+        let gauge = metrics.gauge("glb_config_version", help: "Wall-clock milliseconds of the newest config row this node has (HLC physical part).")
+        if let version = try? await store.configVersion() { gauge.set(Double(version.wallMilliseconds)) }
+        for await version in store.changes {
+            gauge.set(Double(version.wallMilliseconds))
+        }
+    }
+}
+
+/// A reason the agent cannot start or keep running, worded for the operator.
+struct AgentError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,124 @@
+import GLBCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything `glb agent` is told at start: from flags, their `GLB_*` environment twins, and
+/// defaults, in that order of precedence. Every mistake is a `UsageError` that names the flag, so
+/// the agent exits 2 before it touches the data directory or binds a port.
+struct AgentConfig: Sendable {
+    var dataDirectory = "./glb-data"
+    var zones: [String] = []
+    var dns: SocketAddress?
+    var http: SocketAddress?
+    var admin = SocketAddress(ip: .v4(0x7F00_0001), port: 9090)
+    var adminToken: String?
+    var readToken: String?
+    var node = AgentConfig.hostname
+    var region = "local"
+    var loops = EventLoopGroup.defaultCount
+    var logLevel = Logger.Level.info
+    var shutdownGrace = Duration.seconds(10)
+
+    static let options: [Arguments.OptionSpec] = [
+        .init("data", value: "DIR", env: "GLB_DATA", help: "state directory; the SQLite store lives here (default ./glb-data)"),
+        .init("zone", value: "ZONE", env: "GLB_ZONE", repeatable: true, help: "a DNS zone to be authoritative for, e.g. glb.example. (repeatable)"),
+        .init("dns", value: "ADDR:PORT", env: "GLB_DNS", help: "serve DNS over UDP and TCP here (default: off)"),
+        .init("http", value: "ADDR:PORT", env: "GLB_HTTP", help: "serve the HTTP reverse proxy here (default: off)"),
+        .init("admin", value: "ADDR:PORT", env: "GLB_ADMIN", help: "the admin REST API (default 127.0.0.1:9090)"),
+        .init("admin-token", value: "TOKEN", env: "GLB_ADMIN_TOKEN", help: "bearer token that writes must carry; required off loopback"),
+        .init("read-token", value: "TOKEN", env: "GLB_READ_TOKEN", help: "bearer token that reads must carry (optional)"),
+        .init("node", value: "NAME", env: "GLB_NODE", help: "this node's name (default: the host name)"),
+        .init("region", value: "NAME", env: "GLB_REGION", help: "this node's region (default local)"),
+        .init("loops", value: "N", env: "GLB_LOOPS", help: "event-loop threads (default: one per CPU)"),
+        .init("log-level", value: "LEVEL", env: "GLB_LOG_LEVEL", help: "debug, info, warning or error (default info)"),
+        .init("shutdown-grace", value: "SECONDS", env: "GLB_SHUTDOWN_GRACE", help: "how long SIGTERM waits for in-flight requests (default 10)"),
+    ]
+
+    init() {}
+
+    /// Builds the configuration from parsed arguments.
+    init(_ args: Arguments) throws(UsageError) {
+        if let data = args.value("data") {
+            guard !data.isEmpty else { throw UsageError("--data must name a directory") }
+            dataDirectory = data
+        }
+        for zone in args.list("zone") {
+            guard let name = Self.normalizedZone(zone) else {
+                throw UsageError("--zone: \"\(zone)\" is not a valid DNS zone name (expected something like glb.example.)")
+            }
+            if !zones.contains(name) { zones.append(name) }
+        }
+        dns = try Self.address(args, "dns")
+        http = try Self.address(args, "http")
+        if let admin = try Self.address(args, "admin") { self.admin = admin }
+        adminToken = args.value("admin-token")
+        readToken = args.value("read-token")
+        for (flag, token) in [("admin-token", adminToken), ("read-token", readToken)] {
+            if let token, token.count < 16 || token.contains(where: { $0 == " " || $0.isNewline }) {
+                throw UsageError("--\(flag) must be at least 16 characters with no spaces")
+            }
+        }
+        if !Self.isLoopback(admin.ip), adminToken == nil {
+            throw UsageError("--admin \(admin) is not a loopback address: set --admin-token (or GLB_ADMIN_TOKEN) so writes need a token")
+        }
+        if let node = args.value("node") {
+            guard Self.isName(node) else { throw UsageError("--node must be 1-63 letters, digits, '-' or '_', got \"\(node)\"") }
+            self.node = node
+        }
+        if let region = args.value("region") {
+            guard Self.isName(region) else { throw UsageError("--region must be 1-63 letters, digits, '-' or '_', got \"\(region)\"") }
+            self.region = region
+        }
+        if let loops = try args.integer("loops", in: 1...256) { self.loops = loops }
+        if let level = args.value("log-level") {
+            guard let parsed = ["debug": Logger.Level.debug, "info": .info, "warning": .warning, "error": .error][level] else {
+                throw UsageError("--log-level must be debug, info, warning or error, got \"\(level)\"")
+            }
+            logLevel = parsed
+        }
+        if let grace = try args.decimal("shutdown-grace", in: 0...3600) { shutdownGrace = .milliseconds(Int64(grace * 1000)) }
+    }
+
+    static func address(_ args: Arguments, _ flag: String) throws(UsageError) -> SocketAddress? {
+        guard let text = args.value(flag) else { return nil }
+        guard let address = SocketAddress(parsing: text) else {
+            throw UsageError("--\(flag): expected ADDR:PORT such as 127.0.0.1:9090 or [::1]:53, got \"\(text)\"")
+        }
+        return address
+    }
+
+    /// Lower-cases and adds the trailing dot; nil unless every label is 1-63 of [a-z0-9-_].
+    static func normalizedZone(_ text: String) -> String? {
+        var name = text.lowercased()
+        if !name.hasSuffix(".") { name += "." }
+        let labels = name.dropLast().split(separator: ".", omittingEmptySubsequences: false)
+        guard !labels.isEmpty, name.utf8.count <= 254 else { return nil }
+        for label in labels {
+            guard (1...63).contains(label.utf8.count),
+                  label.utf8.allSatisfy({ $0 == 0x2D || $0 == 0x5F || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) })
+            else { return nil }
+        }
+        return name
+    }
+
+    static func isName(_ text: String) -> Bool {
+        (1...63).contains(text.utf8.count)
+            && text.utf8.allSatisfy { $0 == 0x2D || $0 == 0x5F || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+    }
+
+    static func isLoopback(_ ip: IPAddress) -> Bool {
+        switch ip {
+        case .v4(let a): a >> 24 == 127
+        case .v6(let high, let low): high == 0 && low == 1
+        }
+    }
+
+    static var hostname: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "glb" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let short = String(name.split(separator: ".").first ?? "glb")
+        return isName(short) ? short : "glb"
+    }
+}

@@ -1,0 +1,113 @@
+import GLBCore
+
+/// The `glb` command: parses the first word and hands the rest to a command.
+///
+///     glb agent     run a node
+///     glb service   add | list | show | remove
+///     glb cluster   add | list | show | remove
+///     glb status    services, clusters and health as this node sees them
+///
+/// Exit codes are in `ExitCode`: 0 done, 2 usage, 3 rejected, 4 not found, 5 unreachable.
+struct CLI {
+    let console: any Console
+    let environment: [String: String]
+    /// Builds the transport for `--admin`/`--token`; tests inject a fake.
+    var makeTransport: (_ admin: String, _ token: String?) -> any AdminTransport = { admin, token in
+        HTTPAdminTransport(address: admin, token: token)
+    }
+
+    static let version = "0.1.0"
+
+    static let usage = """
+        usage: glb <command> [options]
+
+        commands:
+          agent     run a GLB node (DNS, proxy, admin API) on its SQLite store
+          service   add | list | show | remove services
+          cluster   add | list | show | remove a service's clusters
+          status    services, clusters, weights and health, as the node sees them
+          version   print the version
+
+        Run 'glb <command> --help' for a command's options.
+        """
+
+    /// Options every client command accepts.
+    static let clientOptions: [Arguments.OptionSpec] = [
+        .init("admin", value: "ADDR:PORT", env: "GLB_ADMIN", help: "the node's admin API (default 127.0.0.1:9090)"),
+        .init("token", value: "TOKEN", env: "GLB_ADMIN_TOKEN", help: "bearer token for the admin API"),
+        .flag("json", help: "print JSON for scripts instead of tables"),
+    ]
+
+    func run(_ argv: [String]) async -> ExitCode {
+        guard let command = argv.first else {
+            console.err(Self.usage)
+            return .usage
+        }
+        let rest = Array(argv.dropFirst())
+        do {
+            switch command {
+            case "agent":
+                return try await AgentCommand(console: console, environment: environment).run(rest)
+            case "service", "services":
+                return try ServiceCommand(cli: self).run(rest)
+            case "cluster", "clusters":
+                return try ClusterCommand(cli: self).run(rest)
+            case "status":
+                return try StatusCommand(cli: self).run(rest)
+            case "version", "--version":
+                console.out("glb \(Self.version)")
+                return .success
+            case "help", "--help", "-h":
+                console.out(Self.usage)
+                return .success
+            default:
+                console.err("glb: unknown command \"\(command)\"\n\n" + Self.usage)
+                return .usage
+            }
+        } catch let error as UsageError {
+            console.err("glb \(command): \(error.message)\nRun 'glb \(command) --help' for usage.")
+            return .usage
+        } catch let error as AdminClient.Failure {
+            console.err("glb \(command): \(error.message)")
+            return error.code
+        } catch {
+            console.err("glb \(command): \(error)")
+            return .failure
+        }
+    }
+
+    /// Parses a client command's arguments with the shared options added.
+    func parse(_ argv: [String], _ specs: [Arguments.OptionSpec]) throws(UsageError) -> Arguments {
+        try Arguments(argv, specs: specs + Self.clientOptions, environment: environment)
+    }
+
+    func client(_ args: Arguments) -> AdminClient {
+        AdminClient(transport: makeTransport(args.value("admin") ?? "127.0.0.1:9090", args.value("token")))
+    }
+
+    /// Prints `value` as JSON when `--json` was given; returns whether it did.
+    func printJSON(_ args: Arguments, _ value: JSONValue) -> Bool {
+        guard args.flag("json") else { return false }
+        console.out(value.serialized(sortedKeys: true))
+        return true
+    }
+
+    func help(_ synopsis: String, _ specs: [Arguments.OptionSpec]) -> ExitCode {
+        console.out("usage: \(synopsis)\n\noptions:\n" + Arguments.help(for: specs + Self.clientOptions))
+        return .success
+    }
+}
+
+extension JSONValue {
+    /// A cell for a table: strings bare, numbers as written, arrays joined by commas, null as "-".
+    var cell: String {
+        switch self {
+        case .null: "-"
+        case .bool(let b): b ? "yes" : "no"
+        case .number(let n): n
+        case .string(let s): s
+        case .array(let items): items.map(\.cell).joined(separator: ",")
+        case .object: serialized(sortedKeys: true)
+        }
+    }
+}

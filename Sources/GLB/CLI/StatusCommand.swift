@@ -1,0 +1,35 @@
+import GLBCore
+
+/// `glb status`: the node, its config version, and every service's clusters with weight, canary
+/// share and health, as this node sees them.
+struct StatusCommand {
+    let cli: CLI
+
+    func run(_ argv: [String]) throws -> ExitCode {
+        let args = try cli.parse(argv, [])
+        if args.helpRequested { return cli.help("glb status", []) }
+        guard args.positionals.isEmpty else { throw UsageError("status takes no arguments") }
+        let status = try cli.client(args).request("GET", "/v1/status")
+        if cli.printJSON(args, status) { return .success }
+        let node = status["node"]
+        cli.console.out("node \(node?["name"]?.cell ?? "-") (region \(node?["region"]?.cell ?? "-")), config version \(status["config_version"]?.cell ?? "-"), up \(status["uptime_s"]?.cell ?? "-")s")
+        let services = status["services"]?.arrayValue ?? []
+        if services.isEmpty {
+            cli.console.out("no services yet: add one with 'glb service add NAME --zone ZONE'")
+            return .success
+        }
+        var table = Table("SERVICE", "CLUSTER", "REGION", "ADDRESSES", "WEIGHT", "CANARY", "STATE", "HEALTH")
+        for service in services {
+            let name = service["fqdn"]?.cell ?? service["name"]?.cell ?? "-"
+            let clusters = service["clusters"]?.arrayValue ?? []
+            if clusters.isEmpty { table.add([name, "-", "-", "-", "-", "-", "-", "no clusters"]) }
+            for cluster in clusters {
+                let canary = cluster["canary_percent"].map { $0 == .null ? "-" : "\($0.cell)%" } ?? "-"
+                table.add([name, cluster["name"]?.cell ?? "-", cluster["region"]?.cell ?? "-", cluster["addresses"]?.cell ?? "-",
+                           cluster["weight"]?.cell ?? "-", canary, cluster["state"]?.cell ?? "-", cluster["health"]?.cell ?? "-"])
+            }
+        }
+        cli.console.out(table.render())
+        return .success
+    }
+}
