@@ -30,8 +30,10 @@ final class Agent: Sendable {
 
     var isReady: Bool { ready.load(ordering: .acquiring) }
 
-    /// Runs the node until `shutdown` returns, then stops cleanly.
-    func run(until shutdown: @escaping @Sendable () async -> Void) async throws {
+    /// Runs the node until `shutdown` returns, then stops cleanly. `onReady` is called once every
+    /// listener is up, with the admin API's address (tests bind port 0 and need the real one).
+    func run(until shutdown: @escaping @Sendable () async -> Void,
+             onReady: @Sendable (SocketAddress) -> Void = { _ in }) async throws {
         let started = clock.now
         let store = try openStore()
         defer { Task { await store.close() } }
@@ -62,6 +64,7 @@ final class Agent: Sendable {
             "data": config.dataDirectory, "zones": config.zones.joined(separator: ","),
             "startup_ms": String((clock.now - started).milliseconds),
         ])
+        onReady(admin.address ?? config.admin)
 
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await self.followChanges(store) }

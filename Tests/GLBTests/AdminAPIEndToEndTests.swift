@@ -1,0 +1,141 @@
+import GLBCore
+import GLBTestSupport
+import Testing
+@testable import GLB
+
+/// The admin API over real loopback sockets against an in-process agent with its own SQLite file.
+@Suite struct AdminAPIEndToEndTests {
+    static let service = #"{"zone":"glb.example.","policy":"weighted","ttl":30,"check":{"type":"http","path":"/healthz","interval_ms":1000,"fall":2,"rise":2}}"#
+    static let eu = #"{"region":"eu-west","address":"127.0.0.11","port":18081,"weight":100}"#
+    static let us = #"{"region":"us-east","address":"127.0.0.12","port":18082,"weight":100}"#
+
+    @Test func theOperatorStoryRegistersAServiceAndTwoClustersThatSurviveARestart() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        var agent = try await RunningAgent.start(dataDirectory: dir.path)
+
+        #expect(try await agent.request("GET", "/healthz").status == 200)
+        #expect(try await agent.request("PUT", "/v1/services/www", body: Self.service).status == 201)
+        #expect(try await agent.request("PUT", "/v1/services/www/clusters/eu", body: Self.eu).status == 201)
+        #expect(try await agent.request("PUT", "/v1/services/www/clusters/us", body: Self.us).status == 201)
+        // The same PUT again replaces rather than creates.
+        #expect(try await agent.request("PUT", "/v1/services/www/clusters/us", body: Self.us).status == 200)
+
+        let list = try await agent.request("GET", "/v1/services/www/clusters")
+        #expect(list.status == 200)
+        #expect(list.json?["clusters"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["eu", "us"])
+        #expect(list.json?["clusters"]?.arrayValue?.first?["addresses"] == .array([.string("127.0.0.11")]))
+
+        try await agent.stop()
+        agent = try await RunningAgent.start(dataDirectory: dir.path)
+        let again = try await agent.request("GET", "/v1/services/www/clusters")
+        #expect(again.json?["clusters"]?.arrayValue?.count == 2, "a restart keeps what REST acknowledged")
+        let service = try await agent.request("GET", "/v1/services/www")
+        #expect(service.json?["check"]?["path"]?.stringValue == "/healthz")
+        #expect(service.json?["fqdn"]?.stringValue == "www.glb.example.")
+        try await agent.stop()
+    }
+
+    struct BadWrite: CustomTestStringConvertible, Sendable {
+        let name: String
+        let method: String
+        let path: String
+        let body: String
+        let contentType: String?
+        let status: Int
+        let field: String?
+        var testDescription: String { name }
+    }
+
+    static let badWrites: [BadWrite] = [
+        BadWrite(name: "bad JSON", method: "PUT", path: "/v1/services/www/clusters/us", body: "{bad", contentType: nil, status: 400, field: nil),
+        BadWrite(name: "unknown field", method: "PUT", path: "/v1/services/www/clusters/us", body: #"{"region":"us","address":"127.0.0.12","port":1,"wieght":5}"#, contentType: nil, status: 400, field: "wieght"),
+        BadWrite(name: "negative weight", method: "PUT", path: "/v1/services/www/clusters/us", body: #"{"region":"us","address":"127.0.0.12","port":1,"weight":-5}"#, contentType: nil, status: 400, field: "weight"),
+        BadWrite(name: "weight of the wrong type", method: "PUT", path: "/v1/services/www/clusters/us", body: #"{"region":"us","address":"127.0.0.12","port":1,"weight":"heavy"}"#, contentType: nil, status: 400, field: "weight"),
+        BadWrite(name: "bad address", method: "PUT", path: "/v1/services/www/clusters/us", body: #"{"region":"us","address":"300.1.1.1","port":1}"#, contentType: nil, status: 400, field: "addresses"),
+        BadWrite(name: "missing port", method: "PUT", path: "/v1/services/www/clusters/us", body: #"{"region":"us","address":"127.0.0.12"}"#, contentType: nil, status: 400, field: "port"),
+        BadWrite(name: "unknown service", method: "PUT", path: "/v1/services/nope/clusters/us", body: Self.us, contentType: nil, status: 404, field: nil),
+        BadWrite(name: "unknown zone", method: "PUT", path: "/v1/services/api", body: #"{"zone":"other.example."}"#, contentType: nil, status: 400, field: "zone"),
+        BadWrite(name: "unknown policy", method: "PUT", path: "/v1/services/api", body: #"{"zone":"glb.example.","policy":"random"}"#, contentType: nil, status: 400, field: "policy"),
+        BadWrite(name: "unknown nested field", method: "PUT", path: "/v1/services/api", body: #"{"zone":"glb.example.","check":{"intervall_ms":5}}"#, contentType: nil, status: 400, field: "check.intervall_ms"),
+        BadWrite(name: "not JSON content type", method: "PUT", path: "/v1/services/api", body: "zone=x", contentType: "text/plain", status: 415, field: nil),
+        BadWrite(name: "body is an array", method: "PUT", path: "/v1/services/api", body: "[]", contentType: nil, status: 400, field: nil),
+        BadWrite(name: "POST is not a method here", method: "POST", path: "/v1/services/api", body: "{}", contentType: nil, status: 405, field: nil),
+        BadWrite(name: "delete of an unknown cluster", method: "DELETE", path: "/v1/services/www/clusters/zz", body: "", contentType: nil, status: 404, field: nil),
+        BadWrite(name: "delete of a zone in use", method: "DELETE", path: "/v1/zones/glb.example.", body: "", contentType: nil, status: 409, field: nil),
+    ]
+
+    @Test(arguments: badWrites)
+    func aBadWriteGetsA4xxWithAMessageAndChangesNothing(_ bad: BadWrite) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let agent = try await RunningAgent.start(dataDirectory: dir.path)
+        _ = try await agent.request("PUT", "/v1/services/www", body: Self.service)
+        _ = try await agent.request("PUT", "/v1/services/www/clusters/eu", body: Self.eu)
+        let before = try await agent.request("GET", "/v1/status")
+        let auditBefore = try await agent.request("GET", "/v1/audit")
+
+        let headers = bad.contentType.map { [(name: "Content-Type", value: $0)] } ?? []
+        let answer = try await agent.request(bad.method, bad.path, body: bad.body, headers: headers)
+        #expect(answer.status == bad.status)
+        #expect(answer.json?["error"]?.stringValue?.isEmpty == false, "every error carries a message")
+        if let field = bad.field { #expect(answer.json?["field"]?.stringValue == field) }
+        if bad.status == 405 { #expect(answer.response.header("Allow") == "GET, PUT, DELETE") }
+
+        let after = try await agent.request("GET", "/v1/status")
+        #expect(after.json?["services"] == before.json?["services"], "a rejected write changes nothing")
+        #expect(after.json?["config_version"] == before.json?["config_version"])
+        #expect(try await agent.request("GET", "/v1/audit").json == auditBefore.json, "and is not audited")
+        try await agent.stop()
+    }
+
+    @Test func writesNeedTheAdminTokenWhenOneIsSet() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let admin = "admin-token-0123456789", reader = "read-token-0123456789"
+        let agent = try await RunningAgent.start(dataDirectory: dir.path, adminToken: admin, readToken: reader)
+
+        #expect(try await agent.request("PUT", "/v1/services/www", body: Self.service).status == 401)
+        #expect(try await agent.request("PUT", "/v1/services/www", body: Self.service, headers: [("Authorization", "Bearer wrong-token-000000")]).status == 401)
+        #expect(try await agent.request("PUT", "/v1/services/www", body: Self.service, headers: [("Authorization", "Bearer \(reader)")]).status == 403)
+        #expect(try await agent.request("GET", "/v1/services").status == 401, "with a read token set, reads need a token")
+        #expect(try await agent.request("GET", "/v1/services", headers: [("Authorization", "Bearer \(reader)")]).status == 200)
+        #expect(try await agent.request("PUT", "/v1/services/www", body: Self.service, headers: [("Authorization", "Bearer \(admin)")]).status == 201)
+        #expect(try await agent.request("GET", "/healthz").status == 200, "health stays open for probes")
+        #expect(try await agent.request("GET", "/metrics").status == 200, "metrics stay open for Prometheus")
+
+        let audit = try await agent.request("GET", "/v1/audit", headers: [("Authorization", "Bearer \(admin)")])
+        let entry = audit.json?["entries"]?.arrayValue?.first
+        #expect(entry?["actor"]?.stringValue == "token:admin")
+        #expect(entry?["key"]?.stringValue == "www")
+        try await agent.stop()
+    }
+
+    @Test func healthReadinessAndMetricsAnswer() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let agent = try await RunningAgent.start(dataDirectory: dir.path)
+        #expect(try await agent.request("GET", "/readyz").status == 200)
+        let metrics = try await agent.request("GET", "/metrics")
+        let text = String(decoding: metrics.response.body, as: UTF8.self)
+        #expect(metrics.response.header("Content-Type")?.hasPrefix("text/plain") == true)
+        #expect(text.contains("# TYPE glb_http_server_requests_total counter"))
+        #expect(text.contains("glb_ready 1"))
+        #expect(try await agent.request("GET", "/v1/nothing").status == 404)
+        try await agent.stop()
+    }
+
+    @Test func deletingAServiceRemovesItsClusters() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let agent = try await RunningAgent.start(dataDirectory: dir.path)
+        _ = try await agent.request("PUT", "/v1/services/www", body: Self.service)
+        _ = try await agent.request("PUT", "/v1/services/www/clusters/eu", body: Self.eu)
+        #expect(try await agent.request("DELETE", "/v1/services/www").status == 200)
+        #expect(try await agent.request("GET", "/v1/services/www").status == 404)
+        #expect(try await agent.request("GET", "/v1/services/www/clusters").status == 404)
+        #expect(try await agent.request("PUT", "/v1/services/www", body: Self.service).status == 201, "a deleted name can be created again")
+        #expect(try await agent.request("GET", "/v1/services/www/clusters").json?["clusters"]?.arrayValue?.isEmpty == true)
+        try await agent.stop()
+    }
+}
