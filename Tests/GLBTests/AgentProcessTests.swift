@@ -1,0 +1,109 @@
+import Foundation
+import GLBCore
+import GLBTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `glb` binary as a child process: what an operator runs, including `kill -9`.
+/// These are integration tests: they wait on a child's output, bounded by timeouts, never sleep.
+@Suite(.serialized) struct AgentProcessTests {
+    /// The `glb` executable beside this test bundle in the build directory.
+    static var binary: String {
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = runner.deletingLastPathComponent()
+        // swift-testing runs the bundle from .build/<triple>/debug/glbPackageTests.xctest
+        if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent("glb").path
+    }
+
+    final class Child: @unchecked Sendable {
+        let process = Process()
+        let stderr = Pipe()
+        var log = ""
+
+        init(_ arguments: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: AgentProcessTests.binary)
+            process.arguments = arguments
+            process.standardError = stderr
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        /// Reads the agent's JSON log until the ready line; returns the admin address it bound.
+        func waitUntilReady() throws -> SocketAddress {
+            let handle = stderr.fileHandleForReading
+            while true {
+                let chunk = handle.availableData
+                guard !chunk.isEmpty else { throw Failure("the agent exited before it was ready:\n\(log)") }
+                log += String(decoding: chunk, as: UTF8.self)
+                for line in log.split(separator: "\n") where line.contains("glb agent ready") {
+                    if let json = try? JSONParser.parse(String(line)), let admin = json["admin"]?.stringValue, let address = SocketAddress(parsing: admin) {
+                        return address
+                    }
+                }
+            }
+        }
+
+        func readRest() -> String {
+            log += String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            return log
+        }
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    static func start(_ data: String) async throws -> (Child, SocketAddress) {
+        let child = try Child(["agent", "--data", data, "--zone", "glb.example.", "--admin", "127.0.0.1:0", "--node", "n1", "--loops", "1"])
+        let address = try await offPool { try child.waitUntilReady() }
+        return (child, address)
+    }
+
+    static func send(_ method: String, _ path: String, _ body: String = "", to address: SocketAddress) async throws -> HTTPResponse {
+        let request = HTTPRequest(method: method, target: path, body: Array(body.utf8))
+        return try await offPool { try BlockingHTTPClient(timeout: .seconds(10)).send(request, to: address) }
+    }
+
+    @Test func anAcknowledgedWriteSurvivesKillDashNine() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "build the binary first: swift build")
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (first, address) = try await Self.start(dir.path)
+        #expect(try await Self.send("PUT", "/v1/services/www", #"{"zone":"glb.example."}"#, to: address).status == 201)
+        let put = try await Self.send("PUT", "/v1/services/www/clusters/eu", #"{"region":"eu-west","address":"127.0.0.11","port":18081}"#, to: address)
+        #expect(put.status == 201)
+        // No graceful anything: the process dies right after the 201.
+        kill(first.process.processIdentifier, SIGKILL)
+        try await offPool { first.process.waitUntilExit() }
+        #expect(first.process.terminationReason == .uncaughtSignal)
+
+        let (second, again) = try await Self.start(dir.path)
+        let get = try await Self.send("GET", "/v1/services/www/clusters/eu", to: again)
+        #expect(get.status == 200)
+        #expect(String(decoding: get.body, as: UTF8.self).contains("127.0.0.11"))
+        kill(second.process.processIdentifier, SIGTERM)
+        try await offPool { second.process.waitUntilExit() }
+    }
+
+    @Test func sigtermStopsTheAgentCleanlyWithExitStatusZero() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (child, address) = try await Self.start(dir.path)
+        #expect(try await Self.send("GET", "/healthz", to: address).status == 200)
+        kill(child.process.processIdentifier, SIGTERM)
+        try await offPool { child.process.waitUntilExit() }
+        #expect(child.process.terminationStatus == 0)
+        #expect(child.readRest().contains("\"msg\":\"stopped\""))
+    }
+
+    @Test func aConfigErrorNamesTheFlagAndExitsTwo() async throws {
+        let child = try Child(["agent", "--dns", "not-an-address"])
+        try await offPool { child.process.waitUntilExit() }
+        #expect(child.process.terminationStatus == 2)
+        #expect(child.readRest().contains("--dns"))
+    }
+}
