@@ -28,7 +28,8 @@ package struct HTTPHead: Sendable {
     /// The header fields. A `var` so that a proxy can edit them in place before forwarding.
     package var headers: HTTPHeaders
     /// Whether the connection stays open after this message (RFC 9112 §9.3): HTTP/1.1 unless
-    /// Connection has `close`, HTTP/1.0 only with `keep-alive`; never for a read-until-close body.
+    /// Connection has `close`, HTTP/1.0 only with `keep-alive`; never for a read-until-close body,
+    /// nor for a response that starts a tunnel (101, or 2xx to CONNECT): HTTP/1.1 cannot follow.
     package let keepAlive: Bool
     /// How the body is delimited.
     package let framing: HTTPFraming

@@ -97,8 +97,10 @@ struct HTTPHeadBuilder {
             }
         }
         // RFC 9112 §9.3: close wins; HTTP/1.1 persists by default, HTTP/1.0 only on keep-alive.
-        // A body read until close obviously ends the connection.
-        let keepAlive = !close && (version == .http1_1 || keepAliveToken) && framing != .untilClose
+        // A body read until close ends the connection, and after a 101 or a 2xx to CONNECT it
+        // carries a tunnel, so in neither case can another HTTP message follow on it.
+        let startsTunnel = !isRequest && (startLine.status == 101 || (requestMethod == .CONNECT && startLine.status / 100 == 2))
+        let keepAlive = !close && (version == .http1_1 || keepAliveToken) && framing != .untilClose && !startsTunnel
 
         var expectsContinue = false
         if isRequest, version == .http1_1, let index = seen.expect {

@@ -33,6 +33,9 @@ extension HTTPParser {
         let end = try buffer.withUnsafeReadableBuffer { (p: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> Int? in
             var i = s.offset
             while i < limit {
+                // Checked by position, before looking at the byte, so the verdict does not depend on
+                // how much has arrived: a line whose CR would sit past this point cannot fit.
+                if s.lines == 0, isRequest, i > maxLine - 2 { throw .requestLineTooLong }
                 let byte = p[i]
                 if byte == HTTPBytes.lf { throw .bareLF }      // every valid LF is consumed with its CR below
                 guard byte == HTTPBytes.cr else {
@@ -46,7 +49,6 @@ extension HTTPParser {
                     s.offset = i
                     return i + 2
                 }
-                if s.lines == 0, isRequest, i + 2 > maxLine { throw .requestLineTooLong }
                 s.lines += 1
                 if s.lines - 1 > maxFields { throw .tooManyHeaders }
                 i += 2
@@ -60,7 +62,7 @@ extension HTTPParser {
             guard end <= limits.maxHeadBytes else { throw .headTooLarge }
             return end
         }
-        if s.lines == 0, isRequest, s.offset + 2 > maxLine { throw .requestLineTooLong }
+        if s.lines == 0, isRequest, s.offset > maxLine - 2 { throw .requestLineTooLong }
         if buffer.readableBytes >= limits.maxHeadBytes { throw .headTooLarge }
         return nil
     }
