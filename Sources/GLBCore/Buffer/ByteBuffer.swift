@@ -149,7 +149,9 @@ package struct ByteBuffer: Sendable, Equatable {
 
     package func getInteger<T: FixedWidthInteger>(at index: Int, as: T.Type = T.self) -> T? {
         let size = MemoryLayout<T>.size
-        guard index >= readerIndex, index + size <= writerIndex else { return nil }
+        // `index <= writerIndex - size`, not `index + size <= writerIndex`: a huge index (from a
+        // length field on the wire) must give nil, not trap on overflow.
+        guard index >= readerIndex, index <= writerIndex - size else { return nil }
         return storage.withUnsafeBytes { raw in
             T(bigEndian: raw.loadUnaligned(fromByteOffset: index, as: T.self))
         }

@@ -64,7 +64,7 @@ package final class MetricsRegistry: Sendable {
         var out = ""
         for name in snapshot.keys.sorted() {
             let family = snapshot[name]!
-            out += "# HELP \(name) \(family.help)\n# TYPE \(name) \(family.kind.rawValue)\n"
+            out += "# HELP \(name) \(Self.escapeHelp(family.help))\n# TYPE \(name) \(family.kind.rawValue)\n"
             for labels in family.series.keys.sorted() {
                 switch family.series[labels]! {
                 case .counter(let c): out += "\(name)\(labels) \(c.current)\n"
@@ -99,6 +99,20 @@ package final class MetricsRegistry: Sendable {
             switch ch {
             case "\\": out += "\\\\"
             case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// HELP text escapes backslash and newline, but not double quote (exposition format spec):
+    /// a raw newline would end the comment and turn the rest into an invalid sample line.
+    private static func escapeHelp(_ text: String) -> String {
+        var out = ""
+        for ch in text {
+            switch ch {
+            case "\\": out += "\\\\"
             case "\n": out += "\\n"
             default: out.append(ch)
             }
