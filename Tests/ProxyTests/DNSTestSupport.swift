@@ -49,7 +49,7 @@ struct QueryBuilder {
 
 /// A decoded response (test-side parser, independent of the code under test).
 struct Response {
-    struct Record { var name: String; var type: UInt16; var ttl: UInt32; var rdata: [UInt8] }
+    struct Record { var name: String; var type: UInt16; var rclass: UInt16; var ttl: UInt32; var rdata: [UInt8] }
     var id: UInt16, flags: UInt16
     var counts: [Int]
     var question: String?
@@ -86,7 +86,7 @@ struct Response {
             let type = u16(i), ttl = UInt32(u16(i + 4)) << 16 | UInt32(u16(i + 6)), length = Int(u16(i + 8))
             i += 10
             defer { i += length }
-            return Record(name: n, type: type, ttl: ttl, rdata: Array(b[i..<(i + length)]))
+            return Record(name: n, type: type, rclass: u16(i - 8), ttl: ttl, rdata: Array(b[i..<(i + length)]))
         }
         for _ in 0..<counts[1] { answers.append(record()) }
         for _ in 0..<counts[2] { authority.append(record()) }
