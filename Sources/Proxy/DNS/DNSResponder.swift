@@ -49,7 +49,8 @@ package struct DNSResponder {
         }
         var reader = DNSReader(query)
         let q: DNSQuery
-        do {
+        // `do throws(...)`: a plain `do` catches `any Error`, which boxes the error: one allocation.
+        do throws(DNSParseError) {
             q = try reader.parseQuery(name: &name)
         } catch {
             writer.header(id: id, flags: echoed | DNSRCode.formErr.rawValue, questions: 0)
@@ -136,9 +137,11 @@ package struct DNSResponder {
                 let key = ClientKey(client: client, subnet: q.edns?.clientSubnet)
                 let decision = router.route(service: Int(node.service), family: family, client: key, snapshot: snapshot, rng: &rng)
                 if decision.usedClientSubnet { answer.scope = key.prefix }
-                for i in router.chosen {
-                    writeAddressRecord(snapshot.endpoints[Int(i)].address, ttl: svc.ttl)
+                var k = 0
+                while k < router.chosen.count {
+                    writeAddressRecord(snapshot.endpoints[Int(router.chosen[k])].address, ttl: svc.ttl)
                     answer.answers += 1
+                    k += 1
                 }
             } else if node.host >= 0 {
                 let host = snapshot.hosts[Int(node.host)]
@@ -183,25 +186,32 @@ package struct DNSResponder {
 
     /// The apex NS RRset, and in-zone glue in additional with owners pointing into the NS RDATA.
     private mutating func writeNameservers(_ zone: Zone, _ snapshot: RoutingSnapshot, answer: inout Answer) {
-        var glueStart = -1
-        for ns in zone.nameservers {
+        // Index loops throughout: see `Router.draw` on iterators and debug-build lifetimes.
+        let glueStart = writer.count + 12
+        var k = 0
+        while k < zone.nameservers.count {
             writer.pointer(to: DNSLimits.headerSize)
             let length = writer.beginRecord(type: .ns, ttl: zone.ttl)
-            if glueStart < 0 { glueStart = writer.count }
-            writer.append(ns.wire)
+            zone.nameservers[k].wire.withUnsafeBytes { writer.append($0) }
             writer.endRData(lengthAt: length)
             answer.answers += 1
+            k += 1
         }
-        // Offsets of each NS name, recomputed from the fixed layout: name, then the next record's
-        // 12 bytes (pointer 2, type 2, class 2, TTL 4, RDLENGTH 2).
+        // Offsets of each NS name, recomputed from the fixed layout: each record is a 2-byte owner
+        // pointer, 10 bytes of TYPE/CLASS/TTL/RDLENGTH, then the name.
         var offset = glueStart
-        for (k, ns) in zone.nameservers.enumerated() {
-            defer { offset += ns.wire.count + 12 }
+        k = 0
+        while k < zone.nameservers.count {
             let host = zone.glue[k]
-            guard host >= 0, offset < 0x4000 else { continue }
-            let glue = snapshot.hosts[Int(host)]
-            for address in glue.v4 { writeGlue(address, owner: offset, ttl: zone.ttl, answer: &answer) }
-            for address in glue.v6 { writeGlue(address, owner: offset, ttl: zone.ttl, answer: &answer) }
+            if host >= 0, offset < 0x4000 {
+                let glue = snapshot.hosts[Int(host)]
+                var a = 0
+                while a < glue.v4.count { writeGlue(glue.v4[a], owner: offset, ttl: zone.ttl, answer: &answer); a += 1 }
+                a = 0
+                while a < glue.v6.count { writeGlue(glue.v6[a], owner: offset, ttl: zone.ttl, answer: &answer); a += 1 }
+            }
+            offset += zone.nameservers[k].wire.count + 12
+            k += 1
         }
     }
 

@@ -207,16 +207,22 @@ package struct Router {
 
     /// Draws `count` distinct endpoints from `pool` by weight, without replacement.
     private mutating func draw(count: Int, rng: inout some RandomNumberGenerator) {
+        // Index loops, not `for w in weights`: an iterator keeps a second reference to the buffer
+        // alive to the end of the scope in debug builds, and the swaps below would then copy it.
         var total: UInt64 = 0
-        for w in weights { total += w }
+        var j = 0
+        while j < weights.count { total += weights[j]; j += 1 }
         for _ in 0..<Swift.min(count, pool.count) {
             var ticket = UInt64.random(in: 0..<total, using: &rng)
             var k = 0
             while ticket >= weights[k] { ticket -= weights[k]; k += 1 }
             chosen.append(pool[k])
             total -= weights[k]
-            pool.swapAt(k, pool.count - 1)
-            weights.swapAt(k, weights.count - 1)
+            // Move the last entry into the hole. Not `swapAt`: unspecialised (debug) it goes through
+            // the generic MutableCollection path, which allocated here (caught by AllocationTests).
+            let last = pool.count - 1
+            pool[k] = pool[last]
+            weights[k] = weights[last]
             pool.removeLast()
             weights.removeLast()
         }
