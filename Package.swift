@@ -27,11 +27,13 @@ let package = Package(
         .target(name: "Proxy", dependencies: ["GLBCore", "CGLBOpenSSL"], swiftSettings: strict),
         .executableTarget(name: "GLB", dependencies: ["GLBCore", "Store", "HealthProber", "Proxy"], swiftSettings: strict),
 
+        // Test-only: interposes malloc to count allocations per thread (allocation-free query path).
+        .target(name: "CGLBAllocCounter", path: "Tests/CGLBAllocCounter"),
         .target(name: "GLBTestSupport", dependencies: ["GLBCore"], path: "Tests/GLBTestSupport", swiftSettings: strict),
         .testTarget(name: "GLBCoreTests", dependencies: ["GLBCore", "GLBTestSupport"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "GLBTestSupport"], swiftSettings: strict),
         .testTarget(name: "HealthProberTests", dependencies: ["HealthProber", "GLBTestSupport"], swiftSettings: strict),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "GLBTestSupport"], swiftSettings: strict),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "GLBTestSupport", "CGLBAllocCounter"], swiftSettings: strict),
         .testTarget(name: "GLBTests", dependencies: ["GLB", "Store", "GLBTestSupport"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,157 @@
+package import GLBCore
+
+// Plain inputs to `RoutingSnapshot.init(compiling:)`. The agent maps store rows and health state to
+// these; Proxy never sees the store. Strings are fine here: this is the control plane.
+
+/// Everything a snapshot is compiled from.
+package struct RouteInput: Sendable {
+    /// Increases with every change; loops compare it to pick up a new snapshot.
+    package var generation: UInt64
+    /// The zones GLB is authoritative for.
+    package var zones: [ZoneInput]
+    /// The services in those zones.
+    package var services: [ServiceInput]
+
+    /// Memberwise.
+    package init(generation: UInt64, zones: [ZoneInput], services: [ServiceInput]) {
+        self.generation = generation
+        self.zones = zones
+        self.services = services
+    }
+}
+
+/// One authoritative zone.
+package struct ZoneInput: Sendable {
+    /// The apex, `"glb.example."` (the trailing dot is optional).
+    package var name: String
+    /// TTL of the SOA and NS records and of glue.
+    package var ttl: UInt32
+    /// The SOA MINIMUM field: how long resolvers cache negative answers (RFC 2308 §4).
+    package var negativeTTL: UInt32
+    /// The SOA SERIAL.
+    package var serial: UInt32
+    /// The SOA RNAME, either as a name (`"hostmaster.glb.example."`) or a mail address
+    /// (`"hostmaster@glb.example"`, whose local part becomes the first label).
+    package var hostmaster: String
+    /// NS names (the GLB nodes); the first is also the SOA MNAME.
+    package var nameservers: [String]
+    /// Addresses of in-zone nameservers, keyed by NS name; used as glue and answered for A/AAAA.
+    package var glue: [String: [IPAddress]]
+
+    /// Memberwise.
+    package init(name: String, ttl: UInt32, negativeTTL: UInt32, serial: UInt32, hostmaster: String,
+                 nameservers: [String], glue: [String: [IPAddress]]) {
+        self.name = name
+        self.ttl = ttl
+        self.negativeTTL = negativeTTL
+        self.serial = serial
+        self.hostmaster = hostmaster
+        self.nameservers = nameservers
+        self.glue = glue
+    }
+}
+
+/// How a service chooses among its clusters. Append only; values are stored and on the wire.
+package enum RoutePolicy: String, Sendable, CaseIterable {
+    /// One address per query (or `answers` distinct ones), drawn by cluster weight.
+    case weighted
+    /// Priority tiers, lowest value first; the next tier only when a tier has no healthy cluster.
+    case failover
+    /// Every healthy address.
+    case all
+    /// Not implemented yet: routed as `weighted` until the geo database lands.
+    case geo
+    /// Not implemented yet: routed as `weighted` until gossiped RTTs land.
+    case latency
+}
+
+/// Where a cluster is in its life cycle. Append only; values are stored and on the wire.
+package enum ClusterState: String, Sendable, CaseIterable {
+    /// Takes traffic.
+    case active
+    /// Takes no new answers unless nothing else is healthy.
+    case draining
+    /// Never answered.
+    case disabled
+}
+
+/// One service: a name in a zone and the clusters behind it.
+package struct ServiceInput: Sendable {
+    /// The name relative to the zone (`"www"`, `"api.v2"`); `""` or `"@"` is the apex.
+    package var name: String
+    /// The zone's apex, as in `ZoneInput.name`.
+    package var zone: String
+    /// The routing policy.
+    package var policy: RoutePolicy
+    /// TTL of A/AAAA answers.
+    package var ttl: UInt32
+    /// How many distinct addresses `weighted`/`failover` answer with (at least 1).
+    package var answers: Int
+    /// When no cluster is healthy: false answers with every active address (fail open), true
+    /// answers NODATA.
+    package var failClosed: Bool
+    /// The clusters.
+    package var clusters: [ClusterInput]
+    /// A canary split, if one is set.
+    package var canary: CanaryInput?
+
+    /// Memberwise, with the common defaults.
+    package init(name: String, zone: String, policy: RoutePolicy = .weighted, ttl: UInt32 = 30, answers: Int = 1,
+                 failClosed: Bool = false, clusters: [ClusterInput], canary: CanaryInput? = nil) {
+        self.name = name
+        self.zone = zone
+        self.policy = policy
+        self.ttl = ttl
+        self.answers = answers
+        self.failClosed = failClosed
+        self.clusters = clusters
+        self.canary = canary
+    }
+}
+
+/// One cluster of a service.
+package struct ClusterInput: Sendable {
+    /// Unique within the service (`"eu"`).
+    package var name: String
+    /// A region label, shown by `explain` and used by geo routing later.
+    package var region: String
+    /// The addresses answered for it (both families allowed).
+    package var addresses: [IPAddress]
+    /// The port the HTTP proxy connects to (DNS ignores it).
+    package var port: UInt16
+    /// Relative weight; 0 takes no weighted traffic (it can still be answered when failing open).
+    package var weight: UInt32
+    /// Failover tier; lower goes first.
+    package var priority: Int
+    /// Life-cycle state.
+    package var state: ClusterState
+    /// The consensus health at compile time.
+    package var healthy: Bool
+
+    /// Memberwise, with the common defaults.
+    package init(name: String, region: String = "", addresses: [IPAddress], port: UInt16 = 80, weight: UInt32 = 100,
+                 priority: Int = 0, state: ClusterState = .active, healthy: Bool = true) {
+        self.name = name
+        self.region = region
+        self.addresses = addresses
+        self.port = port
+        self.weight = weight
+        self.priority = priority
+        self.state = state
+        self.healthy = healthy
+    }
+}
+
+/// A canary split: `percent` of clients (by client-subnet hash) go to `cluster`.
+package struct CanaryInput: Sendable {
+    /// The canary cluster's name.
+    package var cluster: String
+    /// 0...100; fractional values allowed.
+    package var percent: Double
+
+    /// Memberwise.
+    package init(cluster: String, percent: Double) {
+        self.cluster = cluster
+        self.percent = percent
+    }
+}
