@@ -97,6 +97,10 @@ enum Migrations {
         ) STRICT;
         CREATE INDEX audit_entity_key ON audit (entity, key, id);
         """,
+        // 2: glue for in-zone nameservers, so the NS answer can carry their addresses.
+        """
+        ALTER TABLE zones ADD COLUMN glue TEXT NOT NULL DEFAULT '{}';
+        """
     ]
 
     /// The schema version this build writes.

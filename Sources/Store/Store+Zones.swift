@@ -1,10 +1,12 @@
 extension Store {
-    static let zoneColumns = "name, ttl, negative_ttl, nameservers, hostmaster, version, origin, deleted"
+    static let zoneColumns = "name, ttl, negative_ttl, nameservers, hostmaster, version, origin, deleted, glue"
 
     static func zone(from row: Row) throws(StoreError) -> (zone: Zone, deleted: Bool) {
         let zone = Zone(name: row.text(0), ttl: row.int(1), negativeTTL: row.int(2),
                         nameservers: try JSONText.decode([String].self, from: row.text(3), column: "zones.nameservers"),
-                        hostmaster: row.text(4), version: .init(sqlValue: row.int64(5)), origin: row.text(6))
+                        hostmaster: row.text(4),
+                        glue: try JSONText.decode([String: [String]].self, from: row.text(8), column: "zones.glue"),
+                        version: .init(sqlValue: row.int64(5)), origin: row.text(6))
         return (zone, row.bool(7))
     }
 
@@ -17,14 +19,15 @@ extension Store {
             zone.origin = nodeID
             try connection.run(
                 """
-                INSERT INTO zones (name, ttl, negative_ttl, nameservers, hostmaster, version, origin, deleted)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 0)
+                INSERT INTO zones (name, ttl, negative_ttl, nameservers, hostmaster, version, origin, deleted, glue)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
                 ON CONFLICT (name) DO UPDATE SET ttl = excluded.ttl, negative_ttl = excluded.negative_ttl,
-                    nameservers = excluded.nameservers, hostmaster = excluded.hostmaster,
+                    nameservers = excluded.nameservers, hostmaster = excluded.hostmaster, glue = excluded.glue,
                     version = excluded.version, origin = excluded.origin, deleted = 0
                 """,
                 [.text(zone.name), .integer(Int64(zone.ttl)), .integer(Int64(zone.negativeTTL)),
-                 .text(try JSONText.encode(zone.nameservers)), .text(zone.hostmaster), version.sqlValue, .text(nodeID)])
+                 .text(try JSONText.encode(zone.nameservers)), .text(zone.hostmaster), version.sqlValue, .text(nodeID),
+                 .text(try JSONText.encode(zone.glue))])
             try audit(context, action: "put", entity: "zone", key: zone.name, old: previous, new: zone)
             return WriteOutcome(record: zone, created: previous == nil, previous: previous)
         }

@@ -7,17 +7,20 @@ import Store
 extension AdminAPI {
     func putZone(_ name: String, _ body: [UInt8], _ context: WriteContext) async throws -> HTTPResponse {
         var input = try JSONInput.body(body)
+        input.ignoreServerFields()
         if let bodyName = try input.string("name"), Self.zoneName(bodyName) != name {
             throw APIError.badRequest("name \"\(bodyName)\" does not match the zone in the path", field: "name")
         }
         let zone = Zone(name: name, ttl: try input.int("ttl") ?? 300, negativeTTL: try input.int("negative_ttl") ?? 30,
-                        nameservers: try input.strings("nameservers") ?? [], hostmaster: try input.string("hostmaster"))
+                        nameservers: try input.strings("nameservers") ?? [], hostmaster: try input.string("hostmaster"),
+                        glue: try input.stringLists("glue") ?? [:])
         try input.finish()
         return try await commit { () async throws(StoreError) in try await store.putZone(zone, context: context) }
     }
 
     func putService(_ name: String, _ body: [UInt8], _ context: WriteContext) async throws -> HTTPResponse {
         var input = try JSONInput.body(body)
+        input.ignoreServerFields()
         if let bodyName = try input.string("name"), bodyName != name {
             throw APIError.badRequest("name \"\(bodyName)\" does not match the service in the path", field: "name")
         }
@@ -44,6 +47,7 @@ extension AdminAPI {
 
     func putCluster(service: String, name: String, _ body: [UInt8], _ context: WriteContext) async throws -> HTTPResponse {
         var input = try JSONInput.body(body)
+        input.ignoreServerFields()
         if let bodyName = try input.string("name"), bodyName != name {
             throw APIError.badRequest("name \"\(bodyName)\" does not match the cluster in the path", field: "name")
         }

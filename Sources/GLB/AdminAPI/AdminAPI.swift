@@ -1,5 +1,6 @@
 import Foundation
 import GLBCore
+import Proxy
 import Store
 
 /// The admin REST API: JSON over HTTP/1.1 on its own listener (DESIGN.md "Interfaces").
@@ -13,6 +14,8 @@ struct AdminAPI: HTTPHandler {
     let metrics: MetricsRegistry
     let auth: AdminAuth
     let node: NodeIdentity
+    /// The routing snapshot the data plane serves, for `explain`.
+    let publisher: SnapshotPublisher
     let clock: any GLBClock
     let startedAt: Instant
     let logger: Logger
@@ -89,6 +92,8 @@ struct AdminAPI: HTTPHandler {
         case (.service, _):
             guard let service = try await store.deleteService(named: parameters[0], context: context) else { throw APIError.notFound("service \"\(parameters[0])\" not found") }
             return Self.json(200, try Self.serviceValue(service))
+        case (.explain, _):
+            return try explain(service: parameters[0], request.query)
         case (.clusters, _):
             guard try await store.service(named: parameters[0]) != nil else { throw APIError.notFound("service \"\(parameters[0])\" not found") }
             return Self.json(200, .object([("clusters", .array(try await store.clusters(service: parameters[0]).map(Self.value)))]))

@@ -7,6 +7,7 @@ enum AdminRoute: CaseIterable, Sendable {
     case zones, zone
     case services, service
     case clusters, cluster
+    case explain
 
     /// The path template, in OpenAPI's `{name}` notation.
     var template: String {
@@ -22,6 +23,7 @@ enum AdminRoute: CaseIterable, Sendable {
         case .service: "/v1/services/{service}"
         case .clusters: "/v1/services/{service}/clusters"
         case .cluster: "/v1/services/{service}/clusters/{cluster}"
+        case .explain: "/v1/services/{service}/explain"
         }
     }
 

@@ -75,6 +75,20 @@ struct JSONInput {
         return result
     }
 
+    /// An object whose members are arrays of strings (`{"ns1.glb.example.": ["192.0.2.53"]}`).
+    mutating func stringLists(_ key: String) throws(APIError) -> [String: [String]]? {
+        guard let value = raw(key) else { return nil }
+        guard let members = value.objectValue else { throw .badRequest("\(name(key)) must be an object, got \(value.typeName)", field: name(key)) }
+        var result: [String: [String]] = [:]
+        for (member, list) in members {
+            guard let items = list.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+                throw .badRequest("\(name(key)).\(member) must be an array of strings", field: name(key))
+            }
+            result[member] = items.compactMap(\.stringValue)
+        }
+        return result
+    }
+
     /// One of a fixed set of words (`"weighted"`, `"failover"`, ...).
     mutating func choice<T: RawRepresentable>(_ key: String, _: T.Type) throws(APIError) -> T? where T.RawValue == String, T: CaseIterable {
         guard let text = try string(key) else { return nil }
@@ -88,6 +102,12 @@ struct JSONInput {
     mutating func object(_ key: String) throws(APIError) -> JSONInput? {
         guard let value = raw(key) else { return nil }
         return try JSONInput(value, path: name(key) + ".")
+    }
+
+    /// Accepts and ignores members the server sets itself (`version`, `origin`), so the body of
+    /// a GET can be PUT back unchanged.
+    mutating func ignoreServerFields() {
+        used.formUnion(["version", "origin"])
     }
 
     /// Rejects any member that no accessor asked for.

@@ -1,5 +1,6 @@
 import Foundation
 import GLBCore
+import Proxy
 import Store
 import Synchronization
 
@@ -16,6 +17,9 @@ final class Agent: Sendable {
     let clock: any GLBClock
     let logger: Logger
     let metrics = MetricsRegistry()
+    /// The routing snapshot every event loop reads; rebuilt on every config or health change.
+    let publisher = SnapshotPublisher()
+    private let compiler = Mutex(RouteCompiler())
     private let ready = Atomic<Bool>(false)
     private let adminAddress = Mutex<SocketAddress?>(nil)
 
@@ -39,15 +43,29 @@ final class Agent: Sendable {
         defer { Task { await store.close() } }
         try await ensureZones(store)
 
+        try await recompile(store)
+
         let group = try EventLoopGroup(count: config.loops, name: "loop", clock: clock)
         group.start()
         defer { group.shutdown() }
+
+        var dns: DNSServer?
+        if let address = config.dns {
+            let server = DNSServer(configuration: .init(address: address), loops: group.loops, publisher: publisher,
+                                   logger: logger.named("dns"), registry: metrics)
+            do {
+                try await server.start()
+            } catch {
+                throw AgentError("--dns: cannot listen on \(address) (UDP and TCP): \(error)")
+            }
+            dns = server
+        }
 
         let admin = HTTPServer(
             configuration: HTTPServer.Configuration(address: config.admin, name: "admin"),
             loops: [group.loops[0]],                 // the admin API is control plane: one loop is plenty
             handler: AdminAPI(store: store, metrics: metrics, auth: AdminAuth(adminToken: config.adminToken, readToken: config.readToken),
-                              node: .init(name: config.node, region: config.region), clock: clock, startedAt: started,
+                              node: .init(name: config.node, region: config.region), publisher: publisher, clock: clock, startedAt: started,
                               logger: logger.named("admin"), isReady: { [weak self] in self?.isReady ?? false }),
             logger: logger.named("admin"), registry: metrics)
         do {
@@ -61,6 +79,7 @@ final class Agent: Sendable {
         ready.store(true, ordering: .releasing)
         logger.info("glb agent ready", [
             "node": config.node, "region": config.region, "admin": admin.address.map { "\($0)" } ?? "-",
+            "dns": dns?.address.map { "\($0)" } ?? "off",
             "data": config.dataDirectory, "zones": config.zones.joined(separator: ","),
             "startup_ms": String((clock.now - started).milliseconds),
         ])
@@ -74,6 +93,7 @@ final class Agent: Sendable {
 
         ready.store(false, ordering: .releasing)
         logger.info("stopping: finishing in-flight requests", ["grace_s": "\(config.shutdownGrace)"])
+        await dns?.shutdown()
         await admin.shutdown(grace: config.shutdownGrace, clock: clock)
         await store.close()
         logger.info("stopped")
@@ -98,7 +118,11 @@ final class Agent: Sendable {
     private func ensureZones(_ store: Store) async throws {
         let context = WriteContext(actor: "node:\(config.node)", source: "glb agent --zone")
         for name in config.zones where try await store.zone(named: name) == nil {
-            _ = try await store.putZone(Zone(name: name, nameservers: ["ns1.\(name)"]), context: context)
+            // The NS record names this node; with a specific --dns address that address is its glue,
+            // so a resolver delegated here can find us (RFC 1034 §4.2.1).
+            var glue: [String: [String]] = [:]
+            if let dns = config.dns, dns.ip != .v4(0) { glue["ns1.\(name)"] = ["\(dns.ip)"] }
+            _ = try await store.putZone(Zone(name: name, nameservers: ["ns1.\(name)"], glue: glue), context: context)
             logger.info("zone created", ["zone": name])
         }
     }
@@ -109,13 +133,28 @@ final class Agent: Sendable {
         metrics.onCollect { [weak self] in ready.set(self?.isReady == true ? 1 : 0) }
     }
 
-    /// Keeps the config-version gauge current; the route compiler will hang off this feed.
+    /// Rebuilds and publishes the routing snapshot after every committed config write, so `dig`
+    /// sees a REST change at once (the loops pick the new snapshot up on their next tick).
     private func followChanges(_ store: Store) async {
-        let gauge = metrics.gauge("glb_config_version", help: "Wall-clock milliseconds of the newest config row this node has (HLC physical part).")
-        if let version = try? await store.configVersion() { gauge.set(Double(version.wallMilliseconds)) }
-        for await version in store.changes {
-            gauge.set(Double(version.wallMilliseconds))
+        for await _ in store.changes {
+            do {
+                try await recompile(store)
+            } catch {
+                logger.error("cannot rebuild the routing snapshot; serving the previous one", ["error": "\(error)"])
+            }
         }
+    }
+
+    /// Reads the whole config, compiles a snapshot off the event loops and publishes it.
+    func recompile(_ store: Store) async throws {
+        let config = try await store.configSnapshot()
+        let input = compiler.withLock { $0.compile(config) }
+        let snapshot = RoutingSnapshot(compiling: input)
+        publisher.publish(snapshot)
+        metrics.gauge("glb_config_version", help: "Wall-clock milliseconds of the newest config row this node serves (HLC physical part).")
+            .set(Double(config.version.wallMilliseconds))
+        metrics.gauge("glb_routing_generation", help: "Generation of the routing snapshot the event loops serve.").set(Double(snapshot.generation))
+        for problem in snapshot.problems { logger.warning("config row skipped in routing", ["problem": problem]) }
     }
 }
 

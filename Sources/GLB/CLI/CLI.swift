@@ -26,6 +26,7 @@ struct CLI {
           service   add | list | show | remove services
           cluster   add | list | show | remove a service's clusters
           status    services, clusters, weights and health, as the node sees them
+          explain   why a client gets the answer it gets (glb explain www --client 192.0.2.1)
           version   print the version
 
         Run 'glb <command> --help' for a command's options.
@@ -54,6 +55,8 @@ struct CLI {
                 return try ClusterCommand(cli: self).run(rest)
             case "status":
                 return try StatusCommand(cli: self).run(rest)
+            case "explain":
+                return try ExplainCommand(cli: self).run(rest)
             case "version", "--version":
                 console.out("glb \(Self.version)")
                 return .success

@@ -158,7 +158,9 @@ package final class EventLoop: @unchecked Sendable {
         timers.cancel(timer)
     }
 
-    /// Adds work to run at the end of every tick (for example: pick up a new routing snapshot).
+    /// Adds work to run on every tick right after epoll_wait returns and before any event is
+    /// dispatched: a new routing snapshot published while the loop slept is then already in
+    /// place for the packet that woke it.
     package func addTickHook(_ hook: @escaping () -> Void) {
         assertInLoop()
         tickHooks.append(hook)
@@ -183,6 +185,7 @@ package final class EventLoop: @unchecked Sendable {
             epoll_wait(epfd, buffer.baseAddress, CInt(buffer.count), timeoutMS)
         }
         let now = clock.now
+        for hook in tickHooks { hook() }
         if ready > 0 {
             for i in 0..<Int(ready) {
                 let event = events[i]
@@ -211,7 +214,6 @@ package final class EventLoop: @unchecked Sendable {
         inbox.withLock { swap(&$0, &spare) }
         for task in spare { task() }
         spare.removeAll(keepingCapacity: true)
-        for hook in tickHooks { hook() }
     }
 
     private func waitMilliseconds(maxWait: Duration?) -> CInt {

@@ -114,6 +114,34 @@ package enum Socket {
         return true
     }
 
+    /// Receives one datagram into `buffer` (which must have capacity); returns its length and
+    /// sender, or nil when none is waiting. A datagram longer than the buffer is truncated
+    /// (MSG_TRUNC is not asked for: DNS queries longer than the buffer are malformed anyway).
+    package static func receive(_ fd: CInt, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> (count: Int, peer: SocketAddress)? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let count = try withUnsafeMutablePointer(to: &storage) { pointer throws(SystemError) in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(SystemError) in
+                try syscall("recvfrom") { recvfrom(fd, buffer.baseAddress, buffer.count, 0, sa, &length) }
+            }
+        }
+        guard let count, let peer = SocketAddress(storage: storage) else { return nil }
+        return (count, peer)
+    }
+
+    /// Sends one datagram. Returns false when the socket buffer is full (the datagram is dropped,
+    /// as UDP would drop it on the wire; the client retries).
+    package static func send(_ fd: CInt, _ bytes: UnsafeRawBufferPointer, to peer: SocketAddress) throws(SystemError) -> Bool {
+        let result: Result<Int?, SystemError> = peer.withSockAddr { sa, length in
+            do throws(SystemError) {
+                return .success(try syscall("sendto") { sendto(fd, bytes.baseAddress, bytes.count, CInt(MSG_NOSIGNAL), sa, length) })
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get() != nil
+    }
+
     package static func setNoDelay(_ fd: CInt) {
         var one: CInt = 1
         _ = setsockopt(fd, CInt(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<CInt>.size))

@@ -12,6 +12,9 @@ package struct Zone: ReplicatedRecord {
     package var nameservers: [String]
     /// The SOA RNAME (the responsible mailbox, as a name): `hostmaster.glb.example.` by default.
     package var hostmaster: String
+    /// Addresses of in-zone nameservers (`ns1.glb.example.` → `["192.0.2.53"]`): the glue a
+    /// delegation needs, answered with the NS records (RFC 1034 §4.2.1).
+    package var glue: [String: [String]]
     /// Set by the store on write.
     package var version: HLCTimestamp
     /// Set by the store on write.
@@ -19,18 +22,19 @@ package struct Zone: ReplicatedRecord {
 
     /// A zone with defaults for everything but its name.
     package init(name: String, ttl: Int = 300, negativeTTL: Int = 30, nameservers: [String] = [], hostmaster: String? = nil,
-                 version: HLCTimestamp = .zero, origin: String = "") {
+                 glue: [String: [String]] = [:], version: HLCTimestamp = .zero, origin: String = "") {
         self.name = name
         self.ttl = ttl
         self.negativeTTL = negativeTTL
         self.nameservers = nameservers
         self.hostmaster = hostmaster ?? "hostmaster." + name
+        self.glue = glue
         self.version = version
         self.origin = origin
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, ttl, negativeTTL = "negative_ttl", nameservers, hostmaster, version, origin
+        case name, ttl, negativeTTL = "negative_ttl", nameservers, hostmaster, glue, version, origin
     }
 
     /// Decodes leniently: every field with a default may be missing, and so may `name`, which
@@ -42,6 +46,7 @@ package struct Zone: ReplicatedRecord {
                   negativeTTL: try c.decodeIfPresent(Int.self, forKey: .negativeTTL) ?? 30,
                   nameservers: try c.decodeIfPresent([String].self, forKey: .nameservers) ?? [],
                   hostmaster: try c.decodeIfPresent(String.self, forKey: .hostmaster),
+                  glue: try c.decodeIfPresent([String: [String]].self, forKey: .glue) ?? [:],
                   version: try c.decodeIfPresent(HLCTimestamp.self, forKey: .version) ?? .zero,
                   origin: try c.decodeIfPresent(String.self, forKey: .origin) ?? "")
     }
@@ -56,6 +61,21 @@ package struct Zone: ReplicatedRecord {
         }
         for nameserver in nameservers { try Check.fqdn(nameserver, "nameservers") }
         try Check.fqdn(hostmaster, "hostmaster")
-        return self
+        var normalised = self
+        normalised.glue = [:]
+        for (host, addresses) in glue {
+            let lower = host.lowercased()
+            guard nameservers.contains(lower) else {
+                throw ValidationError(field: "glue", message: "glue names \(host), which is not one of the zone's nameservers")
+            }
+            guard lower.hasSuffix("." + name) else {
+                throw ValidationError(field: "glue", message: "glue is only for nameservers inside the zone; \(host) is not in \(name)")
+            }
+            guard (1...8).contains(addresses.count) else {
+                throw ValidationError(field: "glue", message: "glue for \(host) needs 1 to 8 addresses, got \(addresses.count)")
+            }
+            normalised.glue[lower] = try addresses.map { address throws(ValidationError) in try Check.address(address, "glue") }
+        }
+        return normalised
     }
 }

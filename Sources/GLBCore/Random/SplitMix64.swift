@@ -1,5 +1,7 @@
 /// A small, fast, seedable generator (Steele, Lea and Flood, "Fast Splittable Pseudorandom Number
-/// Generators", 2014). Tests use it so that every distribution they assert is reproducible.
+/// Generators", 2014). Each event loop owns one for routing draws (a system RNG would cost a
+/// syscall per query, and gdnsd's weighted.c keeps a PRNG per thread for the same reason); tests
+/// seed it so that every distribution they assert is reproducible.
 package struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 

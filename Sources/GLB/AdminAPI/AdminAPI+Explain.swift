@@ -1,0 +1,37 @@
+import GLBCore
+import Proxy
+
+/// `GET /v1/services/{service}/explain?client=IP[&subnet=CIDR]`: why a client gets the answer it
+/// gets, computed by the same Router the data plane runs, on the snapshot it serves now.
+extension AdminAPI {
+    func explain(service: String, _ query: [String: String]) throws(APIError) -> HTTPResponse {
+        guard let clientText = query["client"] else { throw .badRequest("client is required: ?client=192.0.2.1", field: "client") }
+        guard let client = IPAddress(clientText) else {
+            throw .badRequest("client must be an IPv4 or IPv6 address, got \"\(clientText)\"", field: "client")
+        }
+        var subnet: ClientSubnet?
+        if let text = query["subnet"] {
+            let parts = text.split(separator: "/", maxSplits: 1)
+            guard let address = IPAddress(String(parts[0])), parts.count == 2, let prefix = UInt8(parts[1]),
+                  prefix <= (address.isIPv4 ? 32 : 128) else {
+                throw .badRequest("subnet must be ADDRESS/PREFIX such as 198.51.100.0/24, got \"\(text)\"", field: "subnet")
+            }
+            subnet = ClientSubnet(address: address.masked(toPrefix: Int(prefix)), sourcePrefix: prefix)
+        }
+        let snapshot = publisher.snapshot
+        guard let explanation = Explanation.explain(service: service, client: client, subnet: subnet, snapshot: snapshot) else {
+            throw .notFound("service \"\(service)\" is not in the routing snapshot (generation \(snapshot.generation))")
+        }
+        let answers: [JSONValue] = explanation.families.map { family in
+            .object([("type", .string(family.family == .v4 ? "A" : "AAAA")),
+                     ("outcome", .string("\(family.decision.outcome)")),
+                     ("addresses", .array(family.answer.map { .string($0.description) })),
+                     ("ecs_scope", .number(String(family.scope)))])
+        }
+        return Self.json(200, .object([
+            ("service", .string(explanation.service)), ("client", .string(clientText)),
+            ("generation", .number(String(snapshot.generation))),
+            ("answers", .array(answers)), ("explanation", .string(explanation.description)),
+        ]))
+    }
+}

@@ -1,0 +1,114 @@
+package import GLBCore
+import Synchronization
+
+/// Authoritative DNS over UDP and TCP (RFC 1035 §4.2, RFC 7766) on the event loops.
+///
+///     loop k ── UDP socket (SO_REUSEPORT) ── recvfrom ─┐
+///            └─ TCP listener (SO_REUSEPORT) ── conn ───┤ DNSResponder.respond(snapshot) ──▶ send
+///                                                      │
+///     tick hook: publisher.refresh(&snapshot)  ◀───────┘ one atomic load when nothing changed
+///
+/// Each loop owns its sockets, its `DNSResponder`, its RNG, its scratch buffers and its cached
+/// `RoutingSnapshot`, so the query path takes no lock, allocates nothing and never waits on the
+/// control plane (DESIGN.md "Data flow").
+package final class DNSServer: Sendable {
+    package struct Configuration: Sendable {
+        package var address: SocketAddress
+        /// Open TCP connections across all loops; more are closed at accept.
+        package var maxTCPConnections = 1024
+        /// A TCP connection with no complete query for this long is closed (RFC 7766 §6.2.3
+        /// recommends a few seconds for authoritative servers under load).
+        package var tcpIdleTimeout: Duration = .seconds(10)
+
+        package init(address: SocketAddress) { self.address = address }
+    }
+
+    package let configuration: Configuration
+    let publisher: SnapshotPublisher
+    let loops: [EventLoop]
+    let logger: Logger
+    let metrics: DNSMetrics
+    let openTCP = Atomic<Int>(0)
+    private let states = Mutex<[LoopBound<DNSLoopState>]>([])
+    private let boundAddress = Mutex<SocketAddress?>(nil)
+
+    package init(configuration: Configuration, loops: [EventLoop], publisher: SnapshotPublisher, logger: Logger, registry: MetricsRegistry) {
+        self.configuration = configuration
+        self.loops = loops
+        self.publisher = publisher
+        self.logger = logger
+        metrics = DNSMetrics(registry: registry)
+        registry.onCollect { [weak self] in self?.metrics.tcpConnections.set(Double(self?.openTCP.load(ordering: .relaxed) ?? 0)) }
+    }
+
+    /// Where the server listens (the real port when configured with port 0).
+    package var address: SocketAddress? { boundAddress.withLock { $0 } }
+
+    /// Binds a UDP socket and a TCP listener on every loop.
+    package func start() async throws(SystemError) {
+        var address = configuration.address
+        for (index, loop) in loops.enumerated() {
+            let bindTo = address
+            let result: Result<SocketAddress, SystemError> = await withCheckedContinuation { done in
+                loop.execute {
+                    do throws(SystemError) {
+                        let state = try DNSLoopState(server: self, loop: loop, address: bindTo, seed: UInt64(index) &+ 0x9E37_79B9)
+                        self.states.withLock { $0.append(LoopBound(state, loop: loop)) }
+                        done.resume(returning: .success(state.boundAddress))
+                    } catch {
+                        done.resume(returning: .failure(error))
+                    }
+                }
+            }
+            address = try result.get()
+        }
+        boundAddress.withLock { $0 = address }
+    }
+
+    /// Closes every socket. DNS has no request to finish: a client whose query is lost retries.
+    package func shutdown() async {
+        let states = self.states.withLock { s in defer { s.removeAll() }; return s }
+        await withTaskGroup(of: Void.self) { group in
+            for state in states {
+                group.addTask {
+                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                        state.withValue { $0.close(); done.resume() }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The SLIs of the DNS server: queries by transport and response code, drops, TCP use.
+struct DNSMetrics: Sendable {
+    /// Indexed by [transport (0 udp, 1 tcp)][rcode 0...5, 6 = other].
+    let answers: [[Counter]]
+    let dropped: Counter
+    let truncated: Counter
+    let tcpRejected: Counter
+    let tcpConnections: Gauge
+
+    static let rcodeNames = ["noerror", "formerr", "servfail", "nxdomain", "notimp", "refused", "other"]
+
+    init(registry: MetricsRegistry) {
+        answers = ["udp", "tcp"].map { transport in
+            Self.rcodeNames.map { rcode in
+                registry.counter("glb_dns_responses_total", help: "DNS responses sent, by transport and response code.",
+                                 labels: ["transport": transport, "rcode": rcode])
+            }
+        }
+        dropped = registry.counter("glb_dns_dropped_total", help: "Packets dropped without an answer (not a query, too short, or the send buffer was full).")
+        truncated = registry.counter("glb_dns_truncated_total", help: "UDP responses sent with TC set because the answer did not fit.")
+        tcpRejected = registry.counter("glb_dns_tcp_rejected_total", help: "TCP connections closed at accept because of the connection cap.")
+        tcpConnections = registry.gauge("glb_dns_tcp_connections", help: "Open DNS-over-TCP connections.")
+    }
+
+    /// Counts one response from its header: the RCODE is the low nibble of byte 3, TC is bit 1 of byte 2.
+    @inline(__always)
+    func count(response: UnsafeRawBufferPointer, tcp: Bool) {
+        let rcode = Int(response[3] & 0x0F)
+        answers[tcp ? 1 : 0][min(rcode, 6)].increment()
+        if !tcp, response[2] & 0x02 != 0 { truncated.increment() }
+    }
+}
