@@ -17,19 +17,21 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
 /// A `glb agent` running in this process on loopback port 0 with its own data directory.
 final class RunningAgent: Sendable {
     let address: SocketAddress
+    let dns: SocketAddress?
     let dataDirectory: String
     private let stopper: AsyncStream<Void>.Continuation
     private let task: Task<Void, any Error>
 
-    private init(address: SocketAddress, dataDirectory: String, stopper: AsyncStream<Void>.Continuation, task: Task<Void, any Error>) {
-        self.address = address
+    private init(endpoints: Agent.Endpoints, dataDirectory: String, stopper: AsyncStream<Void>.Continuation, task: Task<Void, any Error>) {
+        self.address = endpoints.admin
+        self.dns = endpoints.dns
         self.dataDirectory = dataDirectory
         self.stopper = stopper
         self.task = task
     }
 
     static func start(dataDirectory: String, adminToken: String? = nil, readToken: String? = nil,
-                      zones: [String] = ["glb.example."], shutdownGrace: Duration = .seconds(5)) async throws -> RunningAgent {
+                      zones: [String] = ["glb.example."], dns: Bool = false, shutdownGrace: Duration = .seconds(5)) async throws -> RunningAgent {
         var config = AgentConfig()
         config.dataDirectory = dataDirectory
         config.zones = zones
@@ -39,15 +41,16 @@ final class RunningAgent: Sendable {
         config.node = "test-node"
         config.loops = 1
         config.shutdownGrace = shutdownGrace
+        if dns { config.dns = SocketAddress(ip: .v4(0x7F00_0001), port: 0) }
         let agent = Agent(config: config, logger: Logger(component: "agent", minimum: .warning))
         let (stopSignal, stopper) = AsyncStream<Void>.makeStream()
-        let (ready, readyContinuation) = AsyncStream<SocketAddress>.makeStream()
+        let (ready, readyContinuation) = AsyncStream<Agent.Endpoints>.makeStream()
         let task = Task {
             defer { readyContinuation.finish() }
             try await agent.run(until: { for await _ in stopSignal { return } }, onReady: { readyContinuation.yield($0) })
         }
-        for await address in ready {
-            return RunningAgent(address: address, dataDirectory: dataDirectory, stopper: stopper, task: task)
+        for await endpoints in ready {
+            return RunningAgent(endpoints: endpoints, dataDirectory: dataDirectory, stopper: stopper, task: task)
         }
         try await task.value          // run() failed before it was ready: surface its error
         throw AgentError("agent stopped before it was ready")

@@ -34,10 +34,16 @@ final class Agent: Sendable {
 
     var isReady: Bool { ready.load(ordering: .acquiring) }
 
+    /// Where a running agent listens (with real ports when configured with port 0).
+    struct Endpoints: Sendable {
+        var admin: SocketAddress
+        var dns: SocketAddress?
+    }
+
     /// Runs the node until `shutdown` returns, then stops cleanly. `onReady` is called once every
-    /// listener is up, with the admin API's address (tests bind port 0 and need the real one).
+    /// listener is up, with the bound addresses (tests bind port 0 and need the real ones).
     func run(until shutdown: @escaping @Sendable () async -> Void,
-             onReady: @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+             onReady: @Sendable (Endpoints) -> Void = { _ in }) async throws {
         let started = clock.now
         let store = try openStore()
         defer { Task { await store.close() } }
@@ -83,7 +89,7 @@ final class Agent: Sendable {
             "data": config.dataDirectory, "zones": config.zones.joined(separator: ","),
             "startup_ms": String((clock.now - started).milliseconds),
         ])
-        onReady(admin.address ?? config.admin)
+        onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address))
 
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await self.followChanges(store) }
