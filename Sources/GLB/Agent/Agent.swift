@@ -50,6 +50,9 @@ final class Agent: Sendable {
         try await ensureZones(store)
 
         try await recompile(store)
+        if let http = config.http {
+            logger.warning("--http is accepted but the HTTP reverse proxy is not built yet (issue 5); nothing listens there", ["http": "\(http)"])
+        }
 
         let group = try EventLoopGroup(count: config.loops, name: "loop", clock: clock)
         group.start()

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The `cmd:` system for ../shared/bench/dns.sh and failover.sh: runs `glb agent` in the
+# foreground on DNS_LISTEN and loads the benchmark zone (lib/dns-servers.sh) through the admin API:
+#   www  A   127.0.1.{1,2,3}, policy all (every healthy address, like gdnsd multifo)
+#   w    A   weighted 3:1:1 over the same three, one address per answer
+#   s    A   192.0.2.10          s6  AAAA  2001:db8::10
+#   ns1  A   127.0.0.1 (glue)
+# Stops on SIGTERM (the agent drains and exits).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+glb=${GLB_BIN:-$here/.build/release/glb}
+listen=${DNS_LISTEN:-127.0.0.1:15353}
+admin=${BENCH_ADMIN:-127.0.0.1:18999}
+IFS=, read -r -a clusters <<<"${CLUSTERS:-127.0.1.1,127.0.1.2,127.0.1.3}"
+port=${CLUSTER_PORT:-18090}
+data=$(mktemp -d "${BENCH_TMP:-/tmp}/glb-bench-dns.XXXXXX")
+
+"$glb" agent --data "$data" --zone glb.example. --dns "$listen" --admin "$admin" --log-level warning &
+agent=$!
+trap 'kill -TERM $agent 2>/dev/null; wait $agent; rm -rf "$data"' EXIT
+trap 'exit 0' TERM INT
+
+for _ in $(seq 100); do curl -fsS "http://$admin/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+put() { curl -fsS -X PUT "http://$admin$1" -H 'Content-Type: application/json' -d "$2" >/dev/null; }
+put /v1/zones/glb.example. '{"ttl":300,"negative_ttl":300,"nameservers":["ns1.glb.example."],"glue":{"ns1.glb.example.":["127.0.0.1"]}}'
+put /v1/services/www '{"zone":"glb.example.","policy":"all","ttl":300}'
+put /v1/services/w '{"zone":"glb.example.","policy":"weighted","ttl":300}'
+put /v1/services/s '{"zone":"glb.example.","ttl":300}'
+put /v1/services/s6 '{"zone":"glb.example.","ttl":300}'
+weights=(3 1 1)
+for i in "${!clusters[@]}"; do
+  put "/v1/services/www/clusters/c$((i + 1))" "{\"region\":\"r$((i + 1))\",\"address\":\"${clusters[$i]}\",\"port\":$port}"
+  put "/v1/services/w/clusters/c$((i + 1))" "{\"region\":\"r$((i + 1))\",\"address\":\"${clusters[$i]}\",\"port\":$port,\"weight\":${weights[$i]}}"
+done
+put /v1/services/s/clusters/static '{"region":"static","address":"192.0.2.10","port":80}'
+put /v1/services/s6/clusters/static '{"region":"static","address":"2001:db8::10","port":80}'
+wait $agent
