@@ -95,6 +95,20 @@ struct CLI {
         return true
     }
 
+    /// Runs the verb `argv[0]` names (its first name is the one shown in errors) with the rest.
+    func dispatch(_ argv: [String], usage: String, verbs: [(names: [String], run: ([String]) throws -> ExitCode)]) throws -> ExitCode {
+        let expected = verbs.map { $0.names[0] }.joined(separator: ", ")
+        guard let verb = argv.first else { throw UsageError("expected one of \(expected)") }
+        if verb == "--help" || verb == "-h" {
+            console.out("usage: \(usage)")
+            return .success
+        }
+        guard let match = verbs.first(where: { $0.names.contains(verb) }) else {
+            throw UsageError("unknown verb \"\(verb)\": expected one of \(expected)")
+        }
+        return try match.run(Array(argv.dropFirst()))
+    }
+
     func help(_ synopsis: String, _ specs: [Arguments.OptionSpec]) -> ExitCode {
         console.out("usage: \(synopsis)\n\noptions:\n" + Arguments.help(for: specs + Self.clientOptions))
         return .success

@@ -22,18 +22,9 @@ struct ServiceCommand {
     ]
 
     func run(_ argv: [String]) throws -> ExitCode {
-        guard let verb = argv.first else { throw UsageError("expected add, list, show or remove") }
-        let rest = Array(argv.dropFirst())
-        switch verb {
-        case "add", "set": return try add(rest)
-        case "list", "ls": return try list(rest)
-        case "show", "get": return try show(rest)
-        case "remove", "rm", "delete": return try remove(rest)
-        case "--help", "-h":
-            cli.console.out("usage: glb service add|list|show|remove ...")
-            return .success
-        default: throw UsageError("unknown verb \"\(verb)\": expected add, list, show or remove")
-        }
+        try cli.dispatch(argv, usage: "glb service add|list|show|remove ...", verbs: [
+            (["add", "set"], add), (["list", "ls"], list), (["show", "get"], show), (["remove", "rm", "delete"], remove),
+        ])
     }
 
     private func add(_ argv: [String]) throws -> ExitCode {
