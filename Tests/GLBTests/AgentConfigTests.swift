@@ -1,3 +1,4 @@
+import Foundation
 import GLBCore
 import Testing
 @testable import GLB
@@ -156,5 +157,42 @@ import Testing
         let extra = BufferConsole()
         #expect(await CLI(console: extra, environment: [:]).run(["agent", "stray"]) == .usage)
         #expect(extra.stderr.contains("stray"))
+    }
+
+    // MARK: deploy/ stays in step with the options
+
+    static func deployFile(_ name: String) throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try String(contentsOf: root.appendingPathComponent("deploy/\(name)"), encoding: .utf8)
+    }
+
+    @Test func theExampleEnvironmentFileDocumentsEveryVariableAndParses() throws {
+        let lines = try Self.deployFile("glb.env.example").split(separator: "\n").map(String.init)
+        for option in AgentConfig.options {
+            let env = try #require(option.environment)
+            #expect(lines.contains { $0.hasPrefix(env + "=") || $0.hasPrefix("#" + env + "=") }, "\(env) is missing from deploy/glb.env.example")
+        }
+        // The settings it leaves on must make a configuration the agent accepts.
+        var env: [String: String] = [:]
+        for line in lines where line.hasPrefix("GLB_") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            env[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        let config = try Self.config([], env: env)
+        #expect(config.dataDirectory == "/var/lib/glb")
+        #expect(config.dns == SocketAddress(ip: .v4(0), port: 53))
+        #expect(AgentConfig.isLoopback(config.admin.ip), "the example keeps the admin API on loopback")
+    }
+
+    @Test func theSystemdUnitStopsAfterTheGraceAndKeepsStateWhereTheFlagSays() throws {
+        let unit = try Self.deployFile("glb.service").split(separator: "\n").map(String.init)
+        func setting(_ key: String) -> String? { unit.first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) } }
+        #expect(setting("ExecStart") == "/usr/local/bin/glb agent --data /var/lib/glb")
+        #expect(setting("StateDirectory") == "glb", "StateDirectory=glb is /var/lib/glb")
+        #expect(setting("User") == "glb")
+        #expect(setting("CapabilityBoundingSet") == "CAP_NET_BIND_SERVICE")
+        let timeout = try #require(setting("TimeoutStopSec").flatMap { Int($0) })
+        #expect(Duration.seconds(timeout) > AgentConfig().shutdownGrace, "systemd must not kill the agent while it drains")
+        #expect(setting("RestartPreventExitStatus") == String(ExitCode.usage.rawValue), "a config error is not restarted")
     }
 }
