@@ -226,7 +226,7 @@ import Testing
     }
 
     static let misuses: [Misuse] = [
-        Misuse(argv: ["service"], message: "expected add, list, show or remove"),
+        Misuse(argv: ["service"], message: "expected one of add, list, show, remove"),
         Misuse(argv: ["service", "frob"], message: "unknown verb \"frob\""),
         Misuse(argv: ["service", "add"], message: "expected exactly one service NAME"),
         Misuse(argv: ["service", "add", "www"], message: "--zone is required"),
@@ -237,7 +237,7 @@ import Testing
         Misuse(argv: ["service", "list", "extra"], message: "list takes no arguments"),
         Misuse(argv: ["service", "show"], message: "expected exactly one service NAME"),
         Misuse(argv: ["service", "remove", "a", "b"], message: "expected exactly one service NAME"),
-        Misuse(argv: ["cluster"], message: "expected add, list, show or remove"),
+        Misuse(argv: ["cluster"], message: "expected one of add, list, show, remove"),
         Misuse(argv: ["cluster", "add", "www"], message: "expected SERVICE and cluster NAME"),
         Misuse(argv: ["cluster", "add", "www", "eu", "--address", "1.2.3.4", "--port", "1"], message: "--region is required"),
         Misuse(argv: ["cluster", "add", "www", "eu", "--region", "r", "--port", "1"], message: "--address is required"),

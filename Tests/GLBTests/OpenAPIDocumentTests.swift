@@ -304,7 +304,11 @@ import Testing
             guard let name = parameter["name"]?.stringValue, let example = parameter["example"]?.stringValue else { continue }
             path = path.replacingOccurrences(of: "{\(name)}", with: example)
         }
-        return path
+        // Required query parameters of the GET, filled from their examples too.
+        let query = (doc["paths"]?[template]?["get"]?["parameters"]?.arrayValue ?? []).map { resolve($0, in: doc) }
+            .filter { $0["in"]?.stringValue == "query" && $0["required"] == .bool(true) }
+            .compactMap { p in p["name"]?.stringValue.flatMap { name in p["example"]?.stringValue.map { "\(name)=\($0)" } } }
+        return query.isEmpty ? path : path + "?" + query.joined(separator: "&")
     }
 
     static func requestSchema(_ operation: JSONValue, in doc: JSONValue) -> JSONValue? {

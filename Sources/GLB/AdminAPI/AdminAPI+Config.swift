@@ -40,11 +40,7 @@ extension AdminAPI {
             name: name, zone: Self.zoneName(zone), policy: try input.choice("policy", RoutingPolicy.self) ?? .weighted,
             ttl: try input.int("ttl") ?? 30, mode: try input.choice("mode", ServiceMode.self) ?? .dns,
             failClosed: try input.bool("fail_closed") ?? false, answers: try input.int("answers") ?? 1, check: check)
-        // Echoed back by GET; accepted and ignored so a GET body can be PUT again (the store sets
-        // version and origin on every write).
-        _ = try input.string("fqdn")
-        _ = try input.int("version")
-        _ = try input.string("origin")
+        _ = try input.string("fqdn")        // echoed back by GET; accepted so a GET body can be PUT again
         try input.finish()
         return try await commit { () async throws(StoreError) in try await store.putService(service, context: context) }
     }
