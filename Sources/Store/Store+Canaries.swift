@@ -66,3 +66,39 @@ extension Store {
         }.first
     }
 }
+
+extension Store {
+    /// What `promoteCanary` did: the cluster that now takes the service's traffic, and the
+    /// clusters it set to draining.
+    package struct Promotion: Sendable, Equatable {
+        package var canary: CanarySplit
+        package var drained: [String]
+    }
+
+    /// Promotes a service's canary in one transaction: the split is removed and every other
+    /// active cluster becomes `draining`, so it gets no new answers while the promoted cluster is
+    /// healthy but still serves as a fallback (fail-open) until the operator removes it. Each row
+    /// it changes is audited. `.notFound` when the service has no canary.
+    package func promoteCanary(service: String, context: WriteContext) throws(StoreError) -> Promotion {
+        try write { version throws(StoreError) -> Promotion in
+            guard let split = try canary(service: service) else {
+                throw StoreError(kind: .notFound, message: "service \(service) has no canary to promote", field: "service")
+            }
+            try connection.run("UPDATE canaries SET deleted = 1, version = ?, origin = ? WHERE service = ?",
+                               [version.sqlValue, .text(nodeID), .text(service)])
+            try audit(context, action: "delete", entity: "canary", key: service, old: split, new: nil)
+            var drained: [String] = []
+            for var cluster in try clusters(service: service) where cluster.name != split.cluster && cluster.state == .active {
+                let previous = cluster
+                cluster.state = .draining
+                cluster.version = version
+                cluster.origin = nodeID
+                try connection.run("UPDATE clusters SET state = 'draining', version = ?, origin = ? WHERE service = ? AND name = ?",
+                                   [version.sqlValue, .text(nodeID), .text(service), .text(cluster.name)])
+                try audit(context, action: "put", entity: "cluster", key: cluster.key, old: previous, new: cluster)
+                drained.append(cluster.name)
+            }
+            return Promotion(canary: split, drained: drained)
+        }
+    }
+}

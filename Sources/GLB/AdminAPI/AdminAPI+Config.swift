@@ -71,6 +71,19 @@ extension AdminAPI {
         return try await commit { () async throws(StoreError) in try await store.putCluster(cluster, context: context) }
     }
 
+    func putCanary(service: String, _ body: [UInt8], _ context: WriteContext) async throws -> HTTPResponse {
+        var input = try JSONInput.body(body)
+        input.ignoreServerFields()
+        if let bodyService = try input.string("service"), bodyService != service {
+            throw APIError.badRequest("service \"\(bodyService)\" does not match the service in the path", field: "service")
+        }
+        guard let cluster = try input.string("cluster") else { throw APIError.badRequest("cluster is required: the cluster that gets the canary share", field: "cluster") }
+        guard let percent = try input.double("percent") else { throw APIError.badRequest("percent is required (0 to 100)", field: "percent") }
+        try input.finish()
+        let split = CanarySplit(service: service, cluster: cluster, percent: percent)
+        return try await commit { () async throws(StoreError) in try await store.setCanary(split, context: context) }
+    }
+
     /// Runs one store write and renders its outcome, mapping store errors to API errors.
     func commit<R: Encodable & Sendable>(_ write: () async throws(StoreError) -> WriteOutcome<R>) async throws -> HTTPResponse {
         let outcome: WriteOutcome<R>

@@ -92,6 +92,22 @@ struct AdminAPI: HTTPHandler {
         case (.service, _):
             guard let service = try await store.deleteService(named: parameters[0], context: context) else { throw APIError.notFound("service \"\(parameters[0])\" not found") }
             return Self.json(200, try Self.serviceValue(service))
+        case (.canary, "GET"):
+            guard let split = try await store.canary(service: parameters[0]) else {
+                throw APIError.notFound("service \"\(parameters[0])\" has no canary")
+            }
+            return Self.json(200, try Self.value(split))
+        case (.canary, "PUT"):
+            return try await putCanary(service: parameters[0], request.body, context)
+        case (.canary, _):
+            guard let split = try await store.clearCanary(service: parameters[0], context: context) else {
+                throw APIError.notFound("service \"\(parameters[0])\" has no canary to abort")
+            }
+            return Self.json(200, try Self.value(split))
+        case (.canaryPromote, _):
+            let promotion = try await store.promoteCanary(service: parameters[0], context: context)
+            return Self.json(200, .object([("promoted", try Self.value(promotion.canary)),
+                                           ("drained", .array(promotion.drained.map { .string($0) }))]))
         case (.explain, _):
             return try explain(service: parameters[0], request.query)
         case (.clusters, _):

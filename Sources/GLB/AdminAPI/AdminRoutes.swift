@@ -8,6 +8,7 @@ enum AdminRoute: CaseIterable, Sendable {
     case services, service
     case clusters, cluster
     case explain
+    case canary, canaryPromote
 
     /// The path template, in OpenAPI's `{name}` notation.
     var template: String {
@@ -24,12 +25,15 @@ enum AdminRoute: CaseIterable, Sendable {
         case .clusters: "/v1/services/{service}/clusters"
         case .cluster: "/v1/services/{service}/clusters/{cluster}"
         case .explain: "/v1/services/{service}/explain"
+        case .canary: "/v1/services/{service}/canary"
+        case .canaryPromote: "/v1/services/{service}/canary/promote"
         }
     }
 
     var methods: [String] {
         switch self {
-        case .zone, .service, .cluster: ["GET", "PUT", "DELETE"]
+        case .zone, .service, .cluster, .canary: ["GET", "PUT", "DELETE"]
+        case .canaryPromote: ["POST"]
         default: ["GET"]
         }
     }

@@ -25,6 +25,7 @@ struct CLI {
           agent     run a GLB node (DNS, proxy, admin API) on its SQLite store
           service   add | list | show | remove services
           cluster   add | list | show | remove a service's clusters
+          canary    set | status | promote | abort a service's canary split
           status    services, clusters, weights and health, as the node sees them
           explain   why a client gets the answer it gets (glb explain www --client 192.0.2.1)
           version   print the version
@@ -55,6 +56,8 @@ struct CLI {
                 return try ClusterCommand(cli: self).run(rest)
             case "status":
                 return try StatusCommand(cli: self).run(rest)
+            case "canary":
+                return try CanaryCommand(cli: self).run(rest)
             case "explain":
                 return try ExplainCommand(cli: self).run(rest)
             case "version", "--version":
