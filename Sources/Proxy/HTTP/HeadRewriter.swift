@@ -49,26 +49,19 @@ package enum HeadRewriter {
         var forwardedFor = false
         for (name, value) in headers {
             switch dropped(name) {
-            case .keep:
-                field(name, value, into: &buffer)
-            case .forwardedFor:
-                // Earlier hops' addresses, in order, then ours: one field (RFC 9110 §5.3 allows
-                // combining a list-valued field's lines with commas).
-                if !forwardedFor {
-                    literal("X-Forwarded-For: ", into: &buffer)
-                    forwardedFor = true
-                } else {
-                    literal(", ", into: &buffer)
-                }
-                buffer.writeBytes(value)
-            case .drop:
-                continue
+            case .keep: field(name, value, into: &buffer)
+            case .forwardedFor: forwardedFor = true
+            case .drop: continue
             }
         }
+        literal("X-Forwarded-For: ", into: &buffer)
         if forwardedFor {
-            literal(", ", into: &buffer)
-        } else {
-            literal("X-Forwarded-For: ", into: &buffer)
+            // Earlier hops' addresses in order, then ours, as one field (RFC 9110 §5.3 lets a
+            // list-valued field's lines be combined with commas).
+            for value in headers.values(for: "x-forwarded-for") {
+                buffer.writeBytes(value)
+                literal(", ", into: &buffer)
+            }
         }
         buffer.writeBytes(context.clientAddress)
         literal("\r\nX-Forwarded-Proto: http\r\n", into: &buffer)

@@ -185,9 +185,12 @@ final class ProxyConnection: Selectable {
     /// Parses the next request head, if one is buffered, and starts its exchange.
     private func readHead(now: Instant) -> Bool {
         guard !inbound.isEmpty || readClosed else { return false }
-        let part: HTTPPart?
+        var part: HTTPPart?
         do {
             part = try parser.next(from: &inbound)
+            // A bodiless request's `.end` is still due when its exchange started without reading
+            // it (the body path never ran): consume it here.
+            if case .end? = part { part = try parser.next(from: &inbound) }
             if part == nil, readClosed { _ = try parser.finish() }
         } catch {
             // RFC 9112 §11.2: after a framing error the stream cannot be trusted: answer, close.
