@@ -119,7 +119,9 @@ package final class HTTPProxy: Sendable {
     /// Stops accepting and closes idle connections; requests in flight finish (their responses
     /// carry `Connection: close`) for up to `grace`; then everything left is closed.
     package func shutdown(grace: Duration, clock: any GLBClock = SystemClock()) async {
-        let states = self.states.withLock { s in defer { s.removeAll() }; return s }
+        // The states stay referenced until the proxy goes: connections and timers still on the
+        // loops hold them unowned.
+        let states = self.states.withLock { $0 }
         await Self.onEach(states) { $0.beginDrain() }
         if openConnections.load(ordering: .acquiring) > 0 {
             await withTaskGroup(of: Void.self) { group in

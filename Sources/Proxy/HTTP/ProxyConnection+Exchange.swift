@@ -18,7 +18,8 @@ struct Exchange {
     var replay = ByteBuffer()
     var replayable = true
     var retries = 0
-    var staleRetryUsed = false
+    /// One retry more than configured, granted once for a pooled connection found dead.
+    var bonusRetries = 0
     /// A final response head arrived: from here on nothing is retried.
     var responseStarted = false
     var status = 0
@@ -118,7 +119,7 @@ extension ProxyConnection {
     }
 
     private func attempt(now: Instant) -> RetryPolicy.Attempt {
-        RetryPolicy.Attempt(retriesMade: exchange.retries, maxRetries: proxy.configuration.retryAttempts,
+        RetryPolicy.Attempt(retriesMade: exchange.retries, maxRetries: proxy.configuration.retryAttempts + exchange.bonusRetries,
                             sentUpstream: (upstream?.bytesSent ?? 0) > 0, idempotent: exchange.head?.method.isIdempotent ?? false,
                             replayable: exchange.replayable, deadlinePassed: now >= exchange.started + proxy.configuration.requestTimeout)
     }
@@ -128,24 +129,23 @@ extension ProxyConnection {
     /// The attempt failed before any response byte: retry elsewhere or answer 502/504.
     func upstreamFailed(_ failure: RetryPolicy.Failure, now: Instant) {
         guard phase == .exchange, let failed = upstream else { return }
-        var attempt = attempt(now: now)
-        let stalePooled = failed.uses > 0 && failure != .connectTimeout && !exchange.staleRetryUsed
+        let stalePooled = failed.uses > 0 && failure != .connectTimeout && exchange.bonusRetries == 0
         if stalePooled {
-            // A pooled connection the origin closed as we picked it: not the endpoint's fault, and
-            // one extra try on a fresh connection is what every keep-alive client does.
-            exchange.staleRetryUsed = true
-            attempt.maxRetries += 1
+            // A pooled connection the origin closed as we picked it: not proof the endpoint is
+            // down, and one extra try is what every keep-alive client allows itself.
+            exchange.bonusRetries = 1
         } else {
             proxy.metrics.connectErrors.increment()
             state.record(.connectFailure, endpoint: exchange.endpoint, service: exchange.service, now: now)
         }
+        let attempt = attempt(now: now)
         upstream = nil
         state.release(failed, reusable: false, now: now)
         switch RetryPolicy.decide(failure, attempt) {
         case .retry:
             exchange.retries += 1
             proxy.metrics.retries.increment()
-            attachUpstream(avoidCluster: stalePooled ? -1 : Int32(exchange.cluster), now: now)
+            attachUpstream(avoidCluster: Int32(exchange.cluster), now: now)
         case .fail(let status):
             answer(status: status, close: !exchange.requestDone, now: now)
         }

@@ -108,9 +108,8 @@ final class ProxyConnection: Selectable {
     /// Moves every byte that can move, in both directions, then flushes and sets interests.
     /// Every event ends here, so the rules for what may be read live in one place.
     func pump(now: Instant) {
-        var progress = true
-        while progress {
-            progress = false
+        while true {
+            var progress = false
             switch phase {
             case .idle:
                 progress = readHead(now: now)
@@ -123,11 +122,16 @@ final class ProxyConnection: Selectable {
                 break
             }
             if phase == .closed { return }
+            // Flush inside the loop: a flush that drains a buffer makes room for bytes already
+            // read from the other side, and no epoll event would come for those.
+            guard flush() else { return }
+            if !progress { break }
         }
         flushAndWatch()
     }
 
-    private func flushAndWatch() {
+    /// Writes both sockets' pending bytes. False if the client connection was closed.
+    private func flush() -> Bool {
         if let upstream, !upstream.flush() {
             // The origin stopped taking bytes; whatever it still sends is read before the EOF is acted on.
             upstream.readClosed = true
@@ -138,9 +142,14 @@ final class ProxyConnection: Selectable {
                 _ = try Socket.flush(descriptor, &outbound)
             } catch {
                 close()
-                return
+                return false
             }
         }
+        return true
+    }
+
+    private func flushAndWatch() {
+        guard flush() else { return }
         let buffered = inbound.readableBytes + outbound.readableBytes
             + (upstream.map { $0.inbound.readableBytes + $0.outbound.readableBytes } ?? 0)
         proxy.noteBuffered(buffered)

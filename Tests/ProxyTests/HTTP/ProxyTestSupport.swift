@@ -174,6 +174,8 @@ final class RawClient: @unchecked Sendable {
     private let clock = SystemClock()
     private var inbound = ByteBuffer(capacity: 4096)
     private var parser = HTTPParser(kind: .response)
+    /// Body bytes of the response being read so far (for failure messages).
+    var received = 0
 
     init(address: SocketAddress, receiveBuffer: CInt? = nil) throws {
         fd = try Socket.connectTCP(address)
@@ -230,6 +232,7 @@ final class RawClient: @unchecked Sendable {
                 response = parsed
             case .body(let slice):
                 body.append(contentsOf: slice)
+                received = body.count
             case .end:
                 guard var response else { throw ProxyTestFailure(description: "a message ended before its head") }
                 response.body = body
@@ -279,7 +282,7 @@ final class RawClient: @unchecked Sendable {
     func waitFor(_ events: CShort, until deadline: Instant) throws {
         while true {
             let remaining = deadline - clock.now
-            guard remaining > .zero else { throw ProxyTestFailure(description: "timed out after \(Self.timeout) waiting for the proxy") }
+            guard remaining > .zero else { throw ProxyTestFailure(description: "timed out after \(Self.timeout) waiting for the proxy (\(received) body bytes in)") }
             var pfd = pollfd(fd: fd, events: events, revents: 0)
             if poll(&pfd, 1, CInt(clamping: max(1, remaining.milliseconds))) > 0 { return }
         }
