@@ -75,6 +75,13 @@ package struct HTTPParser {
         requestMethod = method
     }
 
+    /// True between messages: the last one ended (`.end` was returned) and no byte of the next
+    /// has been seen. A proxy pools an upstream connection only in this state.
+    package var isAtMessageBoundary: Bool {
+        if case .head = state { return pendingHeadBytes == 0 }
+        return false
+    }
+
     /// Consumes what it can from `buffer` and returns the next part, or nil when it needs more bytes
     /// (and always nil in the tunnel state after a 101).
     package mutating func next(from buffer: inout ByteBuffer) throws(HTTPParseError) -> HTTPPart? {

@@ -88,6 +88,27 @@ package struct Router {
     /// `route`, reporting every step to `trace` (used by `explain`).
     package mutating func route(service: Int, family: AddressFamily, client: ClientKey, snapshot: RoutingSnapshot,
                                 rng: inout some RandomNumberGenerator, trace: inout some RouteTrace) -> RouteDecision {
+        route(service: service, family: family, client: client, snapshot: snapshot, rng: &rng, trace: &trace,
+              canary: .byClient, skipping: NoEndpointFilter())
+    }
+
+    /// The HTTP proxy's entry point: `canary` may force a side (a cookie or the operator's test
+    /// header), and `skipping` hides endpoints from the healthy and draining passes (ejected by
+    /// passive health, or already tried by this request). Fail open ignores `skipping`: it only
+    /// runs when nothing healthy is left, and then a skipped address beats none (Envoy panic mode).
+    @inline(__always)
+    package mutating func route(service: Int, family: AddressFamily, client: ClientKey, snapshot: RoutingSnapshot,
+                                rng: inout some RandomNumberGenerator, canary: CanaryChoice,
+                                skipping filter: some EndpointFilter) -> RouteDecision {
+        var trace = SilentTrace()
+        return route(service: service, family: family, client: client, snapshot: snapshot, rng: &rng, trace: &trace,
+                     canary: canary, skipping: filter)
+    }
+
+    /// The full decision: policy, canary split (by client hash or forced), filter, fail open.
+    package mutating func route(service: Int, family: AddressFamily, client: ClientKey, snapshot: RoutingSnapshot,
+                                rng: inout some RandomNumberGenerator, trace: inout some RouteTrace,
+                                canary choice: CanaryChoice, skipping filter: some EndpointFilter) -> RouteDecision {
         let svc = snapshot.services[service]
         let range = family == .v4 ? svc.v4 : svc.v6
         chosen.removeAll(keepingCapacity: true)
@@ -106,11 +127,16 @@ package struct Router {
         var only: Int32 = -1, exclude: Int32 = -1
         if svc.canaryCluster >= 0 {
             let hash = client.hash
-            let toCanary = Canary.isCanary(hash: hash, threshold: svc.canaryThreshold)
-            decision.usedClientSubnet = client.fromClientSubnet
+            let toCanary: Bool
+            switch choice {
+            case .byClient: toCanary = Canary.isCanary(hash: hash, threshold: svc.canaryThreshold)
+            case .canary: toCanary = true
+            case .baseline: toCanary = false
+            }
+            decision.usedClientSubnet = client.fromClientSubnet && choice == .byClient
             let canaryName = snapshot.clusters[Int(svc.canaryCluster)].name
             trace.note("canary \(canaryName) at \(svc.canaryPercent)%: client \(client.address)/\(client.prefix) hash \(hex(hash)), bucket \(hash >> 32) vs threshold \(svc.canaryThreshold): \(toCanary ? "canary" : "baseline") side")
-            if toCanary && collect(range, endpoints, pass: .healthy, policy: .all, only: svc.canaryCluster, exclude: -1) {
+            if toCanary && collect(range, endpoints, pass: .healthy, policy: .all, only: svc.canaryCluster, exclude: -1, filter: filter) {
                 only = svc.canaryCluster
                 decision.canarySide = .canary
             } else {
@@ -129,7 +155,7 @@ package struct Router {
             // Two passes spelled out as a range: an array literal here could allocate per query.
             for passIndex in 0..<2 {
                 let pass: Pass = passIndex == 0 ? .healthy : .draining
-                if select(svc, range, endpoints, pass: pass, only: only, exclude: exclude, rng: &rng, decision: &decision, trace: &trace) {
+                if select(svc, range, endpoints, pass: pass, only: only, exclude: exclude, filter: filter, rng: &rng, decision: &decision, trace: &trace) {
                     decision.outcome = pass == .healthy ? .healthy : .draining
                     if round == 1 { decision.usedClientSubnet = false }
                     return decision
@@ -156,31 +182,31 @@ package struct Router {
 
     /// One pass of the policy. True if it chose anything.
     private mutating func select(_ svc: ServiceRoute, _ range: Range<Int>, _ endpoints: [Endpoint], pass: Pass, only: Int32, exclude: Int32,
-                                 rng: inout some RandomNumberGenerator, decision: inout RouteDecision,
+                                 filter: some EndpointFilter, rng: inout some RandomNumberGenerator, decision: inout RouteDecision,
                                  trace: inout some RouteTrace) -> Bool {
         let passName = pass == .healthy ? "healthy active" : "healthy draining"
         switch svc.policy {
         case .all:
-            guard collect(range, endpoints, pass: pass, policy: .all, only: only, exclude: exclude) else { return false }
+            guard collect(range, endpoints, pass: pass, policy: .all, only: only, exclude: exclude, filter: filter) else { return false }
             chosen.append(contentsOf: pool)
             trace.note("all: every \(passName) address (\(chosen.count))")
             return true
         case .failover:
             // Endpoints are sorted by priority: the first eligible one opens the tier to use.
             var tierRange: Range<Int>? = nil
-            for i in range where Router.eligible(endpoints[i], pass: pass, needsWeight: true, only: only, exclude: exclude) {
+            for i in range where Router.eligible(endpoints[i], pass: pass, needsWeight: true, only: only, exclude: exclude) && !filter.skips(i) {
                 let priority = endpoints[i].priority
                 var end = i
                 while end < range.upperBound, endpoints[end].priority == priority { end += 1 }
                 tierRange = i..<end
                 break
             }
-            guard let tierRange, collect(tierRange, endpoints, pass: pass, policy: .failover, only: only, exclude: exclude) else { return false }
+            guard let tierRange, collect(tierRange, endpoints, pass: pass, policy: .failover, only: only, exclude: exclude, filter: filter) else { return false }
             decision.tier = endpoints[tierRange.lowerBound].priority
             trace.note("failover: tier \(endpoints[tierRange.lowerBound].priority) is the first with a \(passName) cluster")
         case .weighted, .geo, .latency:
             // geo and latency are weighted until their data sources exist (issue 3 scope).
-            guard collect(range, endpoints, pass: pass, policy: .weighted, only: only, exclude: exclude) else { return false }
+            guard collect(range, endpoints, pass: pass, policy: .weighted, only: only, exclude: exclude, filter: filter) else { return false }
         }
         trace.note("\(svc.policy == .failover ? "failover" : "weighted"): drawing \(svc.answers) of \(pool.count) \(passName) address(es) by weight")
         draw(count: svc.answers, rng: &rng)
@@ -189,10 +215,10 @@ package struct Router {
 
     /// Fills `pool`/`weights` with the eligible endpoints of `range`; true if any.
     private mutating func collect(_ range: Range<Int>, _ endpoints: [Endpoint], pass: Pass, policy: RoutePolicy,
-                                  only: Int32, exclude: Int32) -> Bool {
+                                  only: Int32, exclude: Int32, filter: some EndpointFilter) -> Bool {
         pool.removeAll(keepingCapacity: true)
         weights.removeAll(keepingCapacity: true)
-        for i in range where Router.eligible(endpoints[i], pass: pass, needsWeight: policy != .all, only: only, exclude: exclude) {
+        for i in range where Router.eligible(endpoints[i], pass: pass, needsWeight: policy != .all, only: only, exclude: exclude) && !filter.skips(i) {
             pool.append(Int32(i))
             weights.append(endpoints[i].weight)
         }
@@ -227,6 +253,32 @@ package struct Router {
             weights.removeLast()
         }
     }
+}
+
+/// How the canary side is chosen.
+package enum CanaryChoice: Sendable, Hashable {
+    /// By the client key's hash, as DNS does.
+    case byClient
+    /// Forced to the canary cluster (a sticky cookie or the `X-GLB-Canary` test header).
+    case canary
+    /// Forced to the baseline.
+    case baseline
+}
+
+/// Hides endpoints from a decision: the HTTP proxy skips ejected endpoints and the cluster a
+/// request already failed on. Generic rather than a closure, so the data path specialises it and
+/// `NoEndpointFilter` costs nothing.
+package protocol EndpointFilter {
+    /// True to leave out `endpoint` (an index into `RoutingSnapshot.endpoints`).
+    func skips(_ endpoint: Int) -> Bool
+}
+
+/// Skips nothing: DNS and `explain`.
+package struct NoEndpointFilter: EndpointFilter {
+    /// Nothing to hold.
+    package init() {}
+    /// Always false.
+    @inline(__always) package func skips(_ endpoint: Int) -> Bool { false }
 }
 
 /// Sixteen hex digits, for traces.

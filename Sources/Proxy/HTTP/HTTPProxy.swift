@@ -1,0 +1,177 @@
+package import GLBCore
+import Synchronization
+
+/// The HTTP/1.1 reverse proxy: the L7 data plane (DESIGN.md "Data flow", issue 5).
+///
+///     client ──▶ ProxyListener (one SO_REUSEPORT socket per loop)
+///                  └─▶ ProxyConnection ── parse head ── Host → service (snapshot) ── Router ─┐
+///                        ▲   │ request body, streamed (≤ 64 KiB in flight)                    ▼
+///                        │   └──────────────────────────────────────────▶ UpstreamConnection
+///                        └──── response head + body, streamed ◀─────────── (pooled per loop,
+///                                                                            keyed by address)
+///     per loop: routing snapshot (refreshed in a tick hook), Router, SplitMix64, outlier table,
+///               upstream pool, metric handles; nothing shared, no lock on the request path.
+///
+/// Like `DNSServer`, every loop owns its listener and all of its state (`ProxyLoopState`), so a
+/// request never leaves the loop that accepted it. Shutdown is graceful: listeners close, idle
+/// connections close, requests in flight finish with `Connection: close`, and whatever is left
+/// after `grace` is cut.
+package final class HTTPProxy: Sendable {
+    /// Listener, limits, timeouts, pool, passive health, logging.
+    package struct Configuration: Sendable {
+        /// Where to listen.
+        package var address: SocketAddress
+        /// The service (an FQDN, `www.glb.example.`) for requests whose Host names no service,
+        /// such as `Host: 127.0.0.1:8080` from a benchmark tool; nil answers those with 404.
+        package var defaultService: String?
+        /// Open client connections across all loops; more are closed at accept.
+        package var maxConnections = 10_000
+        /// From a request's first byte to the end of its head (slowloris defence): 408.
+        package var headerTimeout: Duration = .seconds(10)
+        /// A keep-alive client connection with no request for this long is closed.
+        package var idleTimeout: Duration = .seconds(60)
+        /// From a request's head to the end of its response: 504 if no response has started,
+        /// else the connection is cut.
+        package var requestTimeout: Duration = .seconds(30)
+        /// The longest an upstream connect may take before it counts as failed.
+        package var upstreamConnectTimeout: Duration = .seconds(2)
+        /// Request bodies larger than this get 413; `Int.max` streams any size.
+        package var maxRequestBodyBytes = Int.max
+        /// Idle keep-alive connections kept per upstream address per loop.
+        package var maxIdlePerUpstream = 64
+        /// An idle pooled connection unused for this long is closed.
+        package var poolIdleTimeout: Duration = .seconds(30)
+        /// Passive health thresholds and back-off.
+        package var outlier = OutlierDetector.Configuration()
+        /// The share (0...1) of requests written to the access log; 0 logs none.
+        package var accessLogSampleRate: Double = 0
+        /// Retries after a failed attempt (see `RetryPolicy`).
+        package var retryAttempts = 1
+        /// Bytes in flight per direction before GLB stops reading the side that produces them.
+        package var highWaterMark = 64 * 1024
+        /// Parser limits for request heads.
+        package var limits = HTTPLimits()
+
+        /// The defaults, listening on `address`.
+        package init(address: SocketAddress, defaultService: String? = nil) {
+            self.address = address
+            self.defaultService = defaultService
+        }
+    }
+
+    package let configuration: Configuration
+    let publisher: SnapshotPublisher
+    let loops: [EventLoop]
+    let logger: Logger
+    let metrics: ProxyMetrics
+    let registry: MetricsRegistry
+    let openConnections = Atomic<Int>(0)
+    let idleUpstreams = Atomic<Int>(0)
+    let bufferHighWater = Atomic<Int>(0)
+    private let states = Mutex<[LoopBound<ProxyLoopState>]>([])
+    private let boundAddress = Mutex<SocketAddress?>(nil)
+    private let drainWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+
+    /// A proxy that will serve `loops` once started.
+    package init(configuration: Configuration, loops: [EventLoop], publisher: SnapshotPublisher, logger: Logger, registry: MetricsRegistry) {
+        self.configuration = configuration
+        self.loops = loops
+        self.publisher = publisher
+        self.logger = logger
+        self.registry = registry
+        metrics = ProxyMetrics(registry: registry)
+        registry.onCollect { [weak self] in
+            guard let self else { return }
+            self.metrics.clientConnections.set(Double(self.openConnections.load(ordering: .relaxed)))
+            self.metrics.poolIdle.set(Double(self.idleUpstreams.load(ordering: .relaxed)))
+        }
+    }
+
+    /// Where the proxy listens (the real port when configured with port 0).
+    package var address: SocketAddress? { boundAddress.withLock { $0 } }
+
+    /// The most bytes one connection has held buffered at once (its client's and its upstream's
+    /// buffers together) since start: tests use it to show bodies stream in bounded memory.
+    package var bufferedBytesHighWater: Int { bufferHighWater.load(ordering: .relaxed) }
+
+    /// Binds one listener per loop and starts serving.
+    package func start() async throws(SystemError) {
+        var address = configuration.address
+        for (index, loop) in loops.enumerated() {
+            let bindTo = address
+            let result: Result<SocketAddress, SystemError> = await withCheckedContinuation { done in
+                loop.execute {
+                    do throws(SystemError) {
+                        let seed = UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: loop.clock.wallMilliseconds)
+                        let state = try ProxyLoopState(proxy: self, loop: loop, address: bindTo, seed: seed)
+                        self.states.withLock { $0.append(LoopBound(state, loop: loop)) }
+                        done.resume(returning: .success(state.boundAddress))
+                    } catch {
+                        done.resume(returning: .failure(error))
+                    }
+                }
+            }
+            address = try result.get()
+        }
+        boundAddress.withLock { $0 = address }
+    }
+
+    /// Stops accepting and closes idle connections; requests in flight finish (their responses
+    /// carry `Connection: close`) for up to `grace`; then everything left is closed.
+    package func shutdown(grace: Duration, clock: any GLBClock = SystemClock()) async {
+        // The states stay referenced until the proxy goes: connections and timers still on the
+        // loops hold them unowned.
+        let states = self.states.withLock { $0 }
+        await Self.onEach(states) { $0.beginDrain() }
+        if openConnections.load(ordering: .acquiring) > 0 {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.waitUntilDrained() }
+                group.addTask { try? await clock.sleep(for: grace) }
+                await group.next()
+                group.cancelAll()
+                self.wakeDrainWaiters()
+            }
+        }
+        await Self.onEach(states) { $0.closeAll() }
+    }
+
+    private static func onEach(_ states: [LoopBound<ProxyLoopState>], _ body: @escaping @Sendable (ProxyLoopState) -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            for state in states {
+                group.addTask {
+                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                        state.withValue { body($0); done.resume() }
+                    }
+                }
+            }
+        }
+    }
+
+    private func waitUntilDrained() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let already = drainWaiters.withLock { waiters -> Bool in
+                if openConnections.load(ordering: .acquiring) == 0 { return true }
+                waiters.append(done)
+                return false
+            }
+            if already { done.resume() }
+        }
+    }
+
+    /// Called by a client connection after it closed.
+    func connectionClosed() {
+        let left = openConnections.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue
+        if left == 0 { wakeDrainWaiters() }
+    }
+
+    private func wakeDrainWaiters() {
+        let waiters = drainWaiters.withLock { w in defer { w.removeAll() }; return w }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Raises the buffered-bytes high-water mark if `bytes` is above it.
+    @inline(__always)
+    func noteBuffered(_ bytes: Int) {
+        if bytes > bufferHighWater.load(ordering: .relaxed) { bufferHighWater.max(bytes, ordering: .relaxed) }
+    }
+}

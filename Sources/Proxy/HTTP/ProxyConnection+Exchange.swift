@@ -1,0 +1,209 @@
+import GLBCore
+
+/// Everything one request/response exchange carries; reset between requests.
+struct Exchange {
+    var active = false
+    var head: HTTPHead?
+    var started = Instant.zero
+    var service = -1
+    var cluster = -1
+    var endpoint = -1
+    var canary = CanaryChoice.byClient
+    /// The canary side to pin with a cookie on the response, if one is due.
+    var setCookie: Bool?
+    var requestID: (UInt64, UInt64) = (0, 0)
+    /// The client's request has been read to its end.
+    var requestDone = false
+    /// Body bytes kept for a retry (≤ `replayLimit`); `replayable` false once more went by.
+    var replay = ByteBuffer()
+    var replayable = true
+    var retries = 0
+    /// One retry more than configured, granted once for a pooled connection found dead.
+    var bonusRetries = 0
+    /// A final response head arrived: from here on nothing is retried.
+    var responseStarted = false
+    var status = 0
+    var responseChunked = false
+    var closeAfter = false
+    var bytesIn = 0
+    var bytesOut = 0
+    var upstreamStarted = Instant.zero
+
+    /// Request bodies up to this size are kept so the request can be retried.
+    static let replayLimit = 64 * 1024
+}
+
+extension ProxyConnection {
+    // MARK: Starting
+
+    func startExchange(_ head: HTTPHead, now: Instant) {
+        phase = .exchange
+        var x = Exchange()
+        x.active = true
+        x.started = now
+        x.requestDone = head.framing == .none
+        x.head = head
+        exchange = x
+        setDeadline(.request, now + proxy.configuration.requestTimeout, now: now)
+        guard head.method != .CONNECT else {
+            // A reverse proxy has no business opening tunnels to arbitrary hosts (RFC 9110 §9.3.6).
+            answer(status: 405, close: true, now: now)
+            return
+        }
+        guard let service = state.service(host: head.headers.first("host")) else {
+            answer(status: 404, close: !exchange.requestDone, now: now)
+            return
+        }
+        exchange.service = service
+        let svc = state.snapshot.services[service]
+        if let requested = CanaryCookie.requested(in: head.headers) {
+            exchange.canary = requested.choice
+        } else if svc.canaryCluster >= 0 {
+            // A new client: draw its side at the service's percentage, then pin it with a cookie.
+            let toCanary = Canary.isCanary(hash: state.rng.next(), threshold: svc.canaryThreshold)
+            exchange.canary = toCanary ? .canary : .baseline
+            exchange.setCookie = toCanary
+        }
+        exchange.requestID = (state.rng.next(), state.rng.next())
+        guard attachUpstream(avoidCluster: -1, now: now) else { return }
+        if head.expectsContinue {
+            // RFC 9110 §10.1.1: GLB has an upstream, so it asks for the body itself; Expect is not forwarded.
+            HeadRewriter.writeContinue(into: &outbound)
+        }
+    }
+
+    /// Chooses an endpoint, takes or opens a connection to it and queues the request head (and
+    /// any body kept for replay). False if it answered instead (503, or 502 after retries).
+    @discardableResult
+    func attachUpstream(avoidCluster: Int32, now: Instant) -> Bool {
+        while true {
+            let key = ClientKey(client: clientIP, subnet: nil)
+            guard let choice = state.choose(service: exchange.service, canary: exchange.canary, client: key,
+                                            avoidCluster: avoidCluster, now: now) else {
+                answer(status: 503, close: !exchange.requestDone, now: now)
+                return false
+            }
+            exchange.endpoint = choice.endpoint
+            exchange.cluster = Int(state.snapshot.endpoints[choice.endpoint].cluster)
+            let address = state.address(ofEndpoint: choice.endpoint)
+            switch state.upstream(for: address) {
+            case .success(let connection):
+                connection.owner = self
+                upstream = connection
+                exchange.upstreamStarted = now
+                if connection.connecting {
+                    connection.connectTimer = loop.schedule(after: proxy.configuration.upstreamConnectTimeout) { [weak self, weak connection] in
+                        guard let self, let connection, connection === self.upstream, connection.connecting else { return }
+                        self.upstreamFailed(.connectTimeout, now: self.loop.clock.now)
+                        self.pump(now: self.loop.clock.now)
+                    }
+                }
+                connection.parser.expectResponse(to: exchange.head!.method)
+                let context = HeadRewriter.RequestContext(clientAddress: clientText, requestID: exchange.requestID)
+                HeadRewriter.writeRequest(exchange.head!, context: context, into: &connection.outbound)
+                if !exchange.replay.isEmpty { connection.outbound.writeBytes(exchange.replay.readableView) }
+                return true
+            case .failure:
+                // connect(2) failed at once (no route, out of descriptors): a connect failure.
+                proxy.metrics.connectErrors.increment()
+                state.record(.connectFailure, endpoint: choice.endpoint, service: exchange.service, now: now)
+                let decision = RetryPolicy.decide(.connectFailed, attempt(now: now))
+                guard decision == .retry else {
+                    answer(status: 502, close: !exchange.requestDone, now: now)
+                    return false
+                }
+                exchange.retries += 1
+                proxy.metrics.retries.increment()
+            }
+        }
+    }
+
+    private func attempt(now: Instant) -> RetryPolicy.Attempt {
+        RetryPolicy.Attempt(retriesMade: exchange.retries, maxRetries: proxy.configuration.retryAttempts + exchange.bonusRetries,
+                            sentUpstream: (upstream?.bytesSent ?? 0) > 0, idempotent: exchange.head?.method.isIdempotent ?? false,
+                            replayable: exchange.replayable, deadlinePassed: now >= exchange.started + proxy.configuration.requestTimeout)
+    }
+
+    // MARK: Failures
+
+    /// The attempt failed before any response byte: retry elsewhere or answer 502/504.
+    func upstreamFailed(_ failure: RetryPolicy.Failure, now: Instant) {
+        guard phase == .exchange, let failed = upstream else { return }
+        let stalePooled = failed.uses > 0 && failure != .connectTimeout && exchange.bonusRetries == 0
+        if stalePooled {
+            // A pooled connection the origin closed as we picked it: not proof the endpoint is
+            // down, and one extra try is what every keep-alive client allows itself.
+            exchange.bonusRetries = 1
+        } else {
+            proxy.metrics.connectErrors.increment()
+            state.record(.connectFailure, endpoint: exchange.endpoint, service: exchange.service, now: now)
+        }
+        let attempt = attempt(now: now)
+        upstream = nil
+        state.release(failed, reusable: false, now: now)
+        switch RetryPolicy.decide(failure, attempt) {
+        case .retry:
+            exchange.retries += 1
+            proxy.metrics.retries.increment()
+            attachUpstream(avoidCluster: Int32(exchange.cluster), now: now)
+        case .fail(let status):
+            answer(status: status, close: !exchange.requestDone, now: now)
+        }
+    }
+
+    func requestDeadlinePassed(now: Instant) {
+        guard phase == .exchange else { return }
+        if exchange.responseStarted {
+            close()                               // half a response is out: only a cut is honest
+        } else {
+            answer(status: 504, close: true, now: now)
+        }
+    }
+
+    // MARK: Request body, client → origin
+
+    /// Moves request body bytes to the upstream buffer while it has room. True if anything moved.
+    func forwardRequestBody(now: Instant) -> Bool {
+        guard !exchange.requestDone, let upstream else { return false }
+        var moved = false
+        while upstream.outbound.readableBytes < highWater {
+            let part: HTTPPart?
+            do {
+                part = try parser.next(from: &inbound)
+                if part == nil, readClosed { _ = try parser.finish() }
+            } catch {
+                if exchange.responseStarted { close() } else { answer(status: error.status, close: true, now: now) }
+                return false
+            }
+            guard let part else { break }
+            moved = true
+            let chunked = exchange.head?.framing == .chunked
+            switch part {
+            case .body(let slice):
+                exchange.bytesIn += slice.count
+                if chunked { HTTPWriter.writeChunk(slice, into: &upstream.outbound) } else { upstream.outbound.writeBytes(slice) }
+                keepForReplay(slice, chunked: chunked)
+            case .end:
+                if chunked {
+                    HTTPWriter.writeLastChunk(into: &upstream.outbound)
+                    if exchange.replayable { HTTPWriter.writeLastChunk(into: &exchange.replay) }
+                }
+                exchange.requestDone = true
+                return true
+            case .head:
+                break                              // not reached: `.end` comes first
+            }
+        }
+        return moved
+    }
+
+    private func keepForReplay(_ slice: ArraySlice<UInt8>, chunked: Bool) {
+        guard exchange.replayable else { return }
+        guard exchange.replay.readableBytes + slice.count + 32 <= Exchange.replayLimit else {
+            exchange.replayable = false
+            exchange.replay = ByteBuffer()
+            return
+        }
+        if chunked { HTTPWriter.writeChunk(slice, into: &exchange.replay) } else { exchange.replay.writeBytes(slice) }
+    }
+}

@@ -1,0 +1,302 @@
+import GLBCore
+
+/// One client connection of the proxy, confined to its loop, and the exchange it is running.
+///
+///     phase:  idle ──head──▶ exchange ──response end──▶ idle (keep-alive; next pipelined request)
+///               │              │  └──101──▶ tunnel ──either side closes──▶ closed
+///               └─error/EOF────┴──────────▶ closing (flush what is queued) ──▶ closed
+///
+/// Requests are served one at a time: the next pipelined request is parsed only after the
+/// previous response is complete, so responses go out in order (RFC 9112 §9.3.2) and a client
+/// cannot queue unbounded work. Bodies stream: each direction holds at most about
+/// `highWaterMark` bytes, and the side producing them loses EPOLLIN until the other side drains
+/// (level-triggered epoll would otherwise spin on a full buffer: TOOLCHAIN.md pitfall 10).
+///
+/// One timer per connection, armed lazily: `deadline` moves with every request, and the timer is
+/// rescheduled only when it fires early or a deadline comes sooner, so most requests touch no timer.
+final class ProxyConnection: Selectable {
+    enum Phase { case idle, exchange, tunnel, closing, closed }
+    enum DeadlineKind { case idle, header, request }
+
+    let descriptor: CInt
+    unowned let state: ProxyLoopState
+    var proxy: HTTPProxy { state.proxy }
+    var loop: EventLoop { state.loop }
+    let clientIP: IPAddress
+    /// The client's address as text, for X-Forwarded-For.
+    let clientText: [UInt8]
+    let highWater: Int
+    var inbound = ByteBuffer()
+    var outbound = ByteBuffer()
+    var parser: HTTPParser
+    var phase = Phase.idle
+    /// The client closed its sending side: no more requests will come.
+    var readClosed = false
+    var draining = false
+    private var interest: Interest = .read
+
+    private var deadline = Instant.zero
+    private var deadlineKind = DeadlineKind.idle
+    private var timerAt: Instant?
+    private var timer: TimerID?
+
+    /// The exchange in progress (phase `.exchange` or `.tunnel`).
+    var exchange = Exchange()
+    var upstream: UpstreamConnection?
+
+    init(fd: CInt, peer: SocketAddress?, state: ProxyLoopState, now: Instant) {
+        descriptor = fd
+        self.state = state
+        clientIP = peer?.ip ?? .v4(0)
+        clientText = HeadRewriter.addressText(clientIP)
+        highWater = state.proxy.configuration.highWaterMark
+        var limits = state.proxy.configuration.limits
+        limits.maxBodyBytes = state.proxy.configuration.maxRequestBodyBytes
+        parser = HTTPParser(kind: .request, limits: limits)
+        Socket.setNoDelay(fd)
+        setDeadline(.idle, now + state.proxy.configuration.idleTimeout, now: now)
+    }
+
+    // MARK: Events
+
+    func readable(now: Instant) {
+        guard phase != .closed else { return }
+        let wasEmpty = inbound.isEmpty
+        while !readClosed, inbound.readableBytes < highWater {
+            do {
+                guard let count = try Socket.read(descriptor, into: &inbound) else { break }
+                if count == 0 { readClosed = true }
+            } catch {
+                close()                           // reset by the client: nothing to answer
+                return
+            }
+        }
+        if wasEmpty, !inbound.isEmpty, phase == .idle, deadlineKind == .idle {
+            setDeadline(.header, now + proxy.configuration.headerTimeout, now: now)
+        }
+        pump(now: now)
+    }
+
+    func writable(now: Instant) {
+        pump(now: now)
+    }
+
+    func upstreamReadable(_ upstream: UpstreamConnection, now: Instant) {
+        guard upstream === self.upstream else { return }
+        upstream.fill(limit: highWater)
+        pump(now: now)
+    }
+
+    func upstreamWritable(_ upstream: UpstreamConnection, now: Instant) {
+        guard upstream === self.upstream else { return }
+        if upstream.connecting {
+            let error = Socket.pendingError(upstream.descriptor)
+            guard error == 0 else {
+                upstreamFailed(.connectFailed, now: now)
+                pump(now: now)
+                return
+            }
+            upstream.connecting = false
+            if let timer = upstream.connectTimer { loop.cancel(timer) }
+            upstream.connectTimer = nil
+        }
+        pump(now: now)
+    }
+
+    // MARK: The pump
+
+    /// Moves every byte that can move, in both directions, then flushes and sets interests.
+    /// Every event ends here, so the rules for what may be read live in one place.
+    func pump(now: Instant) {
+        while true {
+            var progress = false
+            switch phase {
+            case .idle:
+                progress = readHead(now: now)
+            case .exchange:
+                if forwardRequestBody(now: now) { progress = true }
+                if forwardResponse(now: now) { progress = true }
+            case .tunnel:
+                progress = tunnel()
+            case .closing, .closed:
+                break
+            }
+            if phase == .closed { return }
+            // Flush inside the loop: a flush that drains a buffer makes room for bytes already
+            // read from the other side, and no epoll event would come for those.
+            guard flush() else { return }
+            if !progress { break }
+        }
+        flushAndWatch()
+    }
+
+    /// Writes both sockets' pending bytes. False if the client connection was closed.
+    private func flush() -> Bool {
+        if let upstream, !upstream.flush() {
+            // The origin stopped taking bytes; whatever it still sends is read before the EOF is acted on.
+            upstream.readClosed = true
+            upstream.outbound.clear()
+        }
+        if !outbound.isEmpty {
+            do {
+                _ = try Socket.flush(descriptor, &outbound)
+            } catch {
+                close()
+                return false
+            }
+        }
+        return true
+    }
+
+    private func flushAndWatch() {
+        guard flush() else { return }
+        let buffered = inbound.readableBytes + outbound.readableBytes
+            + (upstream.map { $0.inbound.readableBytes + $0.outbound.readableBytes } ?? 0)
+        proxy.noteBuffered(buffered)
+        if phase == .closing {
+            if outbound.isEmpty { close() } else { setInterest(.write) }
+            return
+        }
+        if phase == .tunnel, let upstream,
+           (readClosed && inbound.isEmpty && upstream.outbound.isEmpty) || (upstream.readClosed && upstream.inbound.isEmpty && outbound.isEmpty) {
+            close()
+            return
+        }
+        if phase == .idle, readClosed, inbound.isEmpty, outbound.isEmpty {
+            close()
+            return
+        }
+        if phase == .idle, draining, inbound.isEmpty, outbound.isEmpty {
+            close()
+            return
+        }
+        var wanted: Interest = []
+        let upstreamFull = upstream.map { $0.outbound.readableBytes >= highWater } ?? false
+        if !readClosed, inbound.readableBytes < highWater, !upstreamFull { wanted.insert(.read) }
+        if !outbound.isEmpty { wanted.insert(.write) }
+        setInterest(wanted)
+        if let upstream {
+            var up: Interest = []
+            if upstream.connecting || !upstream.outbound.isEmpty { up.insert(.write) }
+            if !upstream.connecting, !upstream.readClosed, outbound.readableBytes < highWater,
+               upstream.inbound.readableBytes < highWater { up.insert(.read) }
+            upstream.setInterest(up)
+        }
+    }
+
+    @inline(__always)
+    private func setInterest(_ wanted: Interest) {
+        guard wanted != interest, phase != .closed else { return }
+        interest = wanted
+        loop.setInterest(self, wanted)
+    }
+
+    /// Parses the next request head, if one is buffered, and starts its exchange.
+    private func readHead(now: Instant) -> Bool {
+        guard !inbound.isEmpty || readClosed else { return false }
+        var part: HTTPPart?
+        do {
+            part = try parser.next(from: &inbound)
+            // A bodiless request's `.end` is still due when its exchange started without reading
+            // it (the body path never ran): consume it here.
+            if case .end? = part { part = try parser.next(from: &inbound) }
+            if part == nil, readClosed { _ = try parser.finish() }
+        } catch {
+            // RFC 9112 §11.2: after a framing error the stream cannot be trusted: answer, close.
+            answer(status: error.status, close: true, now: now)
+            return false
+        }
+        guard case .head(let head)? = part else {
+            if inbound.isEmpty { inbound.discardReadBytes() }
+            return false
+        }
+        startExchange(head, now: now)
+        return true
+    }
+
+    // MARK: Answers GLB makes itself
+
+    /// Answers `status` with a short plain-text body. Keeps the connection only when the request
+    /// (if any) was read completely and the client wants keep-alive.
+    func answer(status: Int, close: Bool, now: Instant) {
+        let closing = close || draining || readClosed
+        if let upstream {
+            self.upstream = nil
+            state.release(upstream, reusable: false, now: now)
+        }
+        HeadRewriter.writeError(status: status, close: closing, into: &outbound)
+        if exchange.active {
+            finishMetrics(status: status, now: now)
+        } else {
+            state.counters.counter(status: status, service: -1, cluster: -1, snapshot: state.snapshot, metrics: proxy.metrics).increment()
+        }
+        exchange = Exchange()
+        if closing {
+            phase = .closing
+            cancelTimer()
+        } else {
+            phase = .idle
+            setDeadline(.idle, now + proxy.configuration.idleTimeout, now: now)
+        }
+    }
+
+    // MARK: Timers
+
+    /// Moves the connection's deadline; schedules a timer only if none is due by then.
+    func setDeadline(_ kind: DeadlineKind, _ at: Instant, now: Instant) {
+        deadlineKind = kind
+        deadline = at
+        if let timerAt, timerAt <= at { return }
+        if let timer { loop.cancel(timer) }
+        timerAt = at
+        timer = loop.schedule(at: at) { [weak self] in self?.timerFired() }
+    }
+
+    private func cancelTimer() {
+        if let timer { loop.cancel(timer) }
+        timer = nil
+        timerAt = nil
+    }
+
+    private func timerFired() {
+        timer = nil
+        timerAt = nil
+        guard phase != .closed, phase != .closing else { return }
+        let now = loop.clock.now
+        guard now >= deadline else {
+            timerAt = deadline
+            timer = loop.schedule(at: deadline) { [weak self] in self?.timerFired() }
+            return
+        }
+        switch deadlineKind {
+        case .idle:
+            if phase == .idle, inbound.isEmpty { close() }
+        case .header:
+            if phase == .idle { answer(status: 408, close: true, now: now) }
+        case .request:
+            requestDeadlinePassed(now: now)
+        }
+        flushAndWatch()
+    }
+
+    // MARK: Closing
+
+    /// Finish the current exchange, then close; close at once if idle.
+    func drain() {
+        draining = true
+        if phase == .idle, inbound.isEmpty, outbound.isEmpty { close() }
+    }
+
+    func close() {
+        guard phase != .closed else { return }
+        phase = .closed
+        cancelTimer()
+        if let upstream {
+            self.upstream = nil
+            upstream.close()
+        }
+        loop.deregister(self)
+        closeDescriptor(descriptor)
+        state.removed(self)
+    }
+}

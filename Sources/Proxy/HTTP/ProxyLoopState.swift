@@ -1,0 +1,260 @@
+import GLBCore
+import Synchronization
+
+/// One loop's share of an `HTTPProxy`: its listener, client connections, upstream pool, RNG,
+/// Router, outlier table, cached snapshot and metric handles. Loop-confined, not `Sendable`:
+/// every field is touched only on `loop`'s thread, so the request path takes no lock.
+final class ProxyLoopState {
+    unowned let proxy: HTTPProxy
+    let loop: EventLoop
+    let boundAddress: SocketAddress
+    var snapshot: RoutingSnapshot
+    var router = Router()
+    var rng: SplitMix64
+    var outliers: OutlierDetector
+    var pool: UpstreamPool
+    var counters = RequestCounters()
+    /// Scratch for Host → wire-form name lookups.
+    var hostScratch: [UInt8] = []
+    /// `configuration.defaultService` resolved in `snapshot`, or -1.
+    private(set) var defaultService = -1
+    private var defaultServiceGeneration: UInt64 = .max
+    private var listener: ProxyListener?
+    private var connections: [ObjectIdentifier: ProxyConnection] = [:]
+    private(set) var draining = false
+    private var closed = false
+
+    init(proxy: HTTPProxy, loop: EventLoop, address: SocketAddress, seed: UInt64) throws(SystemError) {
+        self.proxy = proxy
+        self.loop = loop
+        rng = SplitMix64(seed: seed)
+        outliers = OutlierDetector(configuration: proxy.configuration.outlier)
+        pool = UpstreamPool(maxPerAddress: proxy.configuration.maxIdlePerUpstream, idleTimeout: proxy.configuration.poolIdleTimeout)
+        snapshot = proxy.publisher.snapshot
+        let listener = try ProxyListener(address: address)
+        boundAddress = Socket.localAddress(listener.descriptor) ?? address
+        listener.state = self
+        self.listener = listener
+        do throws(SystemError) {
+            try loop.register(listener, interest: .read)
+        } catch {
+            closeDescriptor(listener.descriptor)
+            throw error
+        }
+        loop.addTickHook { [weak self] in
+            guard let self else { return }
+            self.proxy.publisher.refresh(&self.snapshot)
+        }
+        scheduleSweep()
+    }
+
+    /// The service for a request's Host value: a service with that name, else the default.
+    func service(host: ArraySlice<UInt8>?) -> Int? {
+        if let host, let index = snapshot.service(host: host, scratch: &hostScratch) { return index }
+        if defaultServiceGeneration != snapshot.generation {
+            defaultServiceGeneration = snapshot.generation
+            defaultService = proxy.configuration.defaultService.flatMap { snapshot.service(named: $0) } ?? -1
+        }
+        return defaultService >= 0 ? defaultService : nil
+    }
+
+    /// The address to connect to for endpoint `index` of the current snapshot.
+    @inline(__always)
+    func address(ofEndpoint index: Int) -> SocketAddress {
+        let endpoint = snapshot.endpoints[index]
+        return SocketAddress(ip: endpoint.address, port: snapshot.clusters[Int(endpoint.cluster)].port)
+    }
+
+    /// Chooses an endpoint of `service` for one attempt: the Router with the canary side, skipping
+    /// ejected endpoints and `avoidCluster` (the cluster a retry is leaving). IPv4 first, then
+    /// IPv6 (each family is its own priority-sorted range in the snapshot). If everything left is
+    /// ejected or avoided, the Router runs again without skipping, so a skipped endpoint is still
+    /// better than failing open to an unhealthy one. Returns (endpoint, canary side) or nil.
+    func choose(service: Int, canary: CanaryChoice, client: ClientKey, avoidCluster: Int32, now: Instant) -> (endpoint: Int, side: CanarySide?)? {
+        let filter = SkipFilter(state: self, avoidCluster: avoidCluster, now: now)
+        // Index loops: an array literal of families would allocate on every request.
+        for f in 0..<2 {
+            let family: AddressFamily = f == 0 ? .v4 : .v6
+            let decision = router.route(service: service, family: family, client: client, snapshot: snapshot, rng: &rng,
+                                        canary: canary, skipping: filter)
+            if decision.outcome == .healthy || decision.outcome == .draining, let first = router.chosen.first {
+                return (Int(first), decision.canarySide)
+            }
+        }
+        for f in 0..<2 {
+            let family: AddressFamily = f == 0 ? .v4 : .v6
+            let decision = router.route(service: service, family: family, client: client, snapshot: snapshot, rng: &rng,
+                                        canary: canary, skipping: NoEndpointFilter())
+            guard let first = pick(decision) else { continue }
+            return (first, decision.canarySide)
+        }
+        return nil
+    }
+
+    /// One address of a decision: fail open chooses every address, so draw one of them.
+    private func pick(_ decision: RouteDecision) -> Int? {
+        let chosen = router.chosen
+        guard !chosen.isEmpty else { return nil }
+        if chosen.count == 1 || decision.outcome != .failOpen { return Int(chosen[0]) }
+        return Int(chosen[Int(rng.next() % UInt64(chosen.count))])
+    }
+
+    /// Records an exchange's outcome for passive health; counts an ejection.
+    func record(_ outcome: OutlierDetector.Outcome, endpoint: Int, service: Int, now: Instant) {
+        guard endpoint < snapshot.endpoints.count, service < snapshot.services.count else { return }
+        let key = address(ofEndpoint: endpoint)
+        if outcome == .success, outliers.ejectedCount == 0 {
+            outliers.record(.success, for: key, now: now, serviceSize: 1, ejectedPeers: 0)
+            return
+        }
+        let svc = snapshot.services[service]
+        var size = 0, ejected = 0
+        for range in [svc.v4, svc.v6] {
+            for i in range {
+                size += 1
+                let peer = address(ofEndpoint: i)
+                if peer != key, outliers.isEjected(peer, now: now) { ejected += 1 }
+            }
+        }
+        if outliers.record(outcome, for: key, now: now, serviceSize: size, ejectedPeers: ejected) {
+            proxy.metrics.ejections.increment()
+            proxy.logger.warning("upstream ejected", ["endpoint": "\(key)", "outcome": "\(outcome)"])
+        }
+    }
+
+    // MARK: Connections
+
+    func accepted(fd: CInt, peer: SocketAddress?, now: Instant) {
+        let open = proxy.openConnections.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue
+        guard open <= proxy.configuration.maxConnections, !draining else {
+            proxy.metrics.rejectedConnections.increment()
+            closeDescriptor(fd)
+            proxy.connectionClosed()
+            return
+        }
+        let connection = ProxyConnection(fd: fd, peer: peer, state: self, now: now)
+        do {
+            try loop.register(connection, interest: .read)
+            connections[ObjectIdentifier(connection)] = connection
+        } catch {
+            closeDescriptor(fd)
+            proxy.connectionClosed()
+        }
+    }
+
+    func removed(_ connection: ProxyConnection) {
+        if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil { proxy.connectionClosed() }
+    }
+
+    /// Pools `upstream` after a complete keep-alive exchange, or closes it.
+    func release(_ upstream: UpstreamConnection, reusable: Bool, now: Instant) {
+        upstream.owner = nil
+        guard reusable, !draining, !upstream.closed else {
+            upstream.close()
+            return
+        }
+        upstream.reset()
+        upstream.uses += 1
+        if pool.put(upstream, now: now) {
+            upstream.setInterest(.read)
+            proxy.idleUpstreams.wrappingAdd(1, ordering: .relaxed)
+        } else {
+            upstream.close()
+        }
+    }
+
+    /// A pooled connection to `address`, or a new one. Nil with the error if connect(2) failed at once.
+    func upstream(for address: SocketAddress) -> Result<UpstreamConnection, SystemError> {
+        if let pooled = pool.take(address) {
+            proxy.idleUpstreams.wrappingSubtract(1, ordering: .relaxed)
+            proxy.metrics.poolReused.increment()
+            return .success(pooled)
+        }
+        do throws(SystemError) {
+            let fresh = try UpstreamConnection(address: address, state: self)
+            proxy.metrics.poolNew.increment()
+            return .success(fresh)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func scheduleSweep() {
+        let every = min(proxy.configuration.poolIdleTimeout, .seconds(1))
+        loop.schedule(after: every) { [weak self] in
+            guard let self, !self.closed else { return }
+            let now = self.loop.clock.now
+            let expired = self.pool.expire(now: now)
+            if !expired.isEmpty {
+                self.proxy.idleUpstreams.wrappingSubtract(expired.count, ordering: .relaxed)
+                for connection in expired { connection.close() }
+            }
+            self.outliers.sweep(now: now)
+            self.scheduleSweep()
+        }
+    }
+
+    /// Stops accepting, closes idle client connections and the pool, and marks the rest to close
+    /// after their current response.
+    func beginDrain() {
+        draining = true
+        if let listener {
+            loop.deregister(listener)
+            closeDescriptor(listener.descriptor)
+            self.listener = nil
+        }
+        let pooled = pool.removeAll()
+        proxy.idleUpstreams.wrappingSubtract(pooled.count, ordering: .relaxed)
+        for connection in pooled { connection.close() }
+        for connection in Array(connections.values) { connection.drain() }
+    }
+
+    func closeAll() {
+        beginDrain()
+        for connection in Array(connections.values) { connection.close() }
+        closed = true
+    }
+}
+
+/// Skips ejected endpoints and the cluster a retry is leaving.
+struct SkipFilter: EndpointFilter {
+    unowned let state: ProxyLoopState
+    let avoidCluster: Int32
+    let now: Instant
+
+    @inline(__always)
+    func skips(_ endpoint: Int) -> Bool {
+        let e = state.snapshot.endpoints[endpoint]
+        if e.cluster == avoidCluster { return true }
+        guard state.outliers.ejectedCount > 0 else { return false }
+        return state.outliers.isEjected(state.address(ofEndpoint: endpoint), now: now)
+    }
+}
+
+/// One loop's listening socket (SO_REUSEPORT: the kernel spreads connections across loops).
+final class ProxyListener: Selectable {
+    let descriptor: CInt
+    weak var state: ProxyLoopState?
+
+    init(address: SocketAddress) throws(SystemError) {
+        descriptor = try Socket.listenTCP(address, reusePort: true)
+    }
+
+    func readable(now: Instant) {
+        // Bounded per tick, so a connection storm cannot starve the requests already open.
+        for _ in 0..<64 {
+            guard let state else { return }
+            let accepted: (fd: CInt, peer: SocketAddress?)?
+            do {
+                accepted = try Socket.accept(descriptor)
+            } catch {
+                state.proxy.logger.warning("accept failed", ["error": "\(error)"])
+                return
+            }
+            guard let accepted else { return }
+            state.accepted(fd: accepted.fd, peer: accepted.peer, now: now)
+        }
+    }
+
+    func writable(now: Instant) {}
+}

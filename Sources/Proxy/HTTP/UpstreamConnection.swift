@@ -1,0 +1,115 @@
+import GLBCore
+
+/// One connection from GLB to an origin, confined to its loop. While a request uses it, its
+/// events go to the `ProxyConnection` that owns it, which moves the bytes; while it sits in the
+/// pool it only watches for the origin closing it, so a dead pooled connection is dropped before
+/// a request picks it.
+final class UpstreamConnection: Selectable {
+    let descriptor: CInt
+    /// The origin's address: the pool key.
+    let address: SocketAddress
+    unowned let state: ProxyLoopState
+    /// The exchange using this connection; nil while pooled.
+    weak var owner: ProxyConnection?
+    var inbound = ByteBuffer()
+    var outbound = ByteBuffer()
+    var parser = HTTPParser(kind: .response)
+    /// connect(2) is still in progress.
+    var connecting = true
+    /// The origin closed its side (or reset): no more bytes will come.
+    var readClosed = false
+    /// Request bytes written to the socket since the current owner attached it.
+    var bytesSent = 0
+    /// Requests carried before the current one: nonzero means it came from the pool.
+    var uses = 0
+    /// When it entered the pool.
+    var idleSince = Instant.zero
+    var closed = false
+    var connectTimer: TimerID?
+    private var interest: Interest = .write
+
+    /// Starts a non-blocking connect to `address` and registers for its completion.
+    init(address: SocketAddress, state: ProxyLoopState) throws(SystemError) {
+        self.address = address
+        self.state = state
+        descriptor = try Socket.connectTCP(address)
+        Socket.setNoDelay(descriptor)
+        do throws(SystemError) {
+            try state.loop.register(self, interest: .write)
+        } catch {
+            closeDescriptor(descriptor)
+            throw error
+        }
+    }
+
+    func readable(now: Instant) {
+        if let owner {
+            owner.upstreamReadable(self, now: now)
+            return
+        }
+        // Pooled: any event means the origin closed it or broke the protocol (bytes with no request).
+        state.pool.remove(self)
+        close()
+    }
+
+    func writable(now: Instant) {
+        guard let owner else {
+            setInterest(.read)
+            return
+        }
+        owner.upstreamWritable(self, now: now)
+    }
+
+    /// Changes the epoll interest, skipping the syscall when nothing changed.
+    @inline(__always)
+    func setInterest(_ wanted: Interest) {
+        guard wanted != interest, !closed else { return }
+        interest = wanted
+        state.loop.setInterest(self, wanted)
+    }
+
+    /// Reads what the socket holds, up to `limit` buffered bytes. Sets `readClosed` at EOF or on
+    /// an error (a reset is the origin going away, and is handled the same way).
+    func fill(limit: Int) {
+        while !readClosed, inbound.readableBytes < limit {
+            do {
+                guard let count = try Socket.read(descriptor, into: &inbound) else { return }
+                if count == 0 { readClosed = true }
+            } catch {
+                readClosed = true
+            }
+        }
+    }
+
+    /// Writes what `outbound` holds. False if the socket failed (the origin is gone).
+    func flush() -> Bool {
+        guard !connecting, !outbound.isEmpty else { return true }
+        let before = outbound.readableBytes
+        do {
+            _ = try Socket.flush(descriptor, &outbound)
+        } catch {
+            bytesSent += before - outbound.readableBytes
+            return false
+        }
+        bytesSent += before - outbound.readableBytes
+        return true
+    }
+
+    /// Readies a pooled connection for its next request.
+    func reset() {
+        parser = HTTPParser(kind: .response)
+        inbound.clear()
+        outbound.clear()
+        bytesSent = 0
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        owner = nil
+        if let connectTimer { state.loop.cancel(connectTimer) }
+        connectTimer = nil
+        state.loop.deregister(self)
+        closeDescriptor(descriptor)
+    }
+}
