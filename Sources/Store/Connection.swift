@@ -19,6 +19,7 @@ struct Row {
     func bool(_ column: Int32) -> Bool { sqlite3_column_int64(statement, column) != 0 }
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
     func double(_ column: Int32) -> Double? { isNull(column) ? nil : sqlite3_column_double(statement, column) }
+    func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : sqlite3_column_int64(statement, column) }
 
     func text(_ column: Int32) -> String { optionalText(column) ?? "" }
     func optionalText(_ column: Int32) -> String? {

@@ -100,6 +100,20 @@ enum Migrations {
         // 2: glue for in-zone nameservers, so the NS answer can carry their addresses.
         """
         ALTER TABLE zones ADD COLUMN glue TEXT NOT NULL DEFAULT '{}';
+        """,
+        // 3: health transitions, the node's event history (append-only, local, pruned).
+        """
+        CREATE TABLE health_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at_ms INTEGER NOT NULL,
+            node TEXT NOT NULL,
+            target TEXT NOT NULL,
+            from_status TEXT NOT NULL,
+            to_status TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            rtt_us INTEGER
+        ) STRICT;
+        CREATE INDEX health_events_target ON health_events (target, id);
         """
     ]
 

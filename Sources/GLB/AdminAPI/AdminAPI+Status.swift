@@ -1,4 +1,5 @@
 import GLBCore
+import HealthProber
 import Store
 
 /// Read-only views that span several records: the node's status and the audit log.
@@ -10,6 +11,7 @@ extension AdminAPI {
         do { snapshot = try await store.configSnapshot() } catch { throw APIError(error) }
         let canaries = Dictionary(snapshot.canaries.map { ($0.service, $0) }, uniquingKeysWith: { a, _ in a })
         let clustersByService = Dictionary(grouping: snapshot.clusters, by: \.service)
+        let health = self.health()
         var services: [JSONValue] = []
         for service in snapshot.services.sorted(by: { $0.fqdn < $1.fqdn }) {
             var clusters: [JSONValue] = []
@@ -18,7 +20,13 @@ extension AdminAPI {
                 let canary = canaries[service.name]
                 let share: JSONValue = canary.map { $0.cluster == cluster.name ? .number("\($0.percent)") : .null } ?? .null
                 members.append(("canary_percent", share))
-                members.append(("health", .string("unprobed")))
+                if let target = health[cluster.key] {
+                    members.append(("health", .string(target.status.rawValue)))
+                    members.append(("last_probe", .string(target.lastReason)))
+                    members.append(("rtt_ms", target.rtt.map { .number(String(Double($0.microseconds / 10) / 100)) } ?? .null))
+                } else {
+                    members.append(("health", .string("unprobed")))
+                }
                 clusters.append(.object(members))
             }
             services.append(.object([
@@ -37,14 +45,26 @@ extension AdminAPI {
         ]))
     }
 
+    /// The newest health transitions this node saw: `?limit=N` (1-1000, default 100),
+    /// `?target=www/eu`.
+    func events(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let query = request.query
+        let limit = try Self.limit(query)
+        let events: [HealthEvent]
+        do { events = try await store.healthEvents(limit: limit, target: query["target"]) } catch { throw APIError(error) }
+        return Self.json(200, .object([("events", .array(try events.map(Self.value)))]))
+    }
+
+    static func limit(_ query: [String: String]) throws(APIError) -> Int {
+        guard let text = query["limit"] else { return 100 }
+        guard let n = Int(text), (1...1000).contains(n) else { throw .badRequest("limit must be a whole number from 1 to 1000", field: "limit") }
+        return n
+    }
+
     /// The newest audit entries: `?limit=N` (1-1000, default 100), `?entity=cluster`, `?key=www/eu`.
     func audit(_ request: HTTPRequest) async throws -> HTTPResponse {
         let query = request.query
-        var limit = 100
-        if let text = query["limit"] {
-            guard let n = Int(text), (1...1000).contains(n) else { throw APIError.badRequest("limit must be a whole number from 1 to 1000", field: "limit") }
-            limit = n
-        }
+        let limit = try Self.limit(query)
         let entries: [AuditEntry]
         do { entries = try await store.auditLog(limit: limit, entity: query["entity"], key: query["key"]) } catch { throw APIError(error) }
         return Self.json(200, .object([("entries", .array(try entries.map(Self.value)))]))

@@ -1,5 +1,6 @@
 import Foundation
 import GLBCore
+import HealthProber
 import Proxy
 import Store
 
@@ -16,6 +17,8 @@ struct AdminAPI: HTTPHandler {
     let node: NodeIdentity
     /// The routing snapshot the data plane serves, for `explain`.
     let publisher: SnapshotPublisher
+    /// What the prober knows now, by target id (`service/cluster`).
+    let health: @Sendable () -> [String: TargetHealth]
     let clock: any GLBClock
     let startedAt: Instant
     let logger: Logger
@@ -108,6 +111,8 @@ struct AdminAPI: HTTPHandler {
             let promotion = try await store.promoteCanary(service: parameters[0], context: context)
             return Self.json(200, .object([("promoted", try Self.value(promotion.canary)),
                                            ("drained", .array(promotion.drained.map { .string($0) }))]))
+        case (.events, _):
+            return try await events(request)
         case (.explain, _):
             return try explain(service: parameters[0], request.query)
         case (.clusters, _):

@@ -3,7 +3,7 @@
 /// and the server cannot drift apart.
 enum AdminRoute: CaseIterable, Sendable {
     case healthz, readyz, metrics
-    case status, audit
+    case status, audit, events
     case zones, zone
     case services, service
     case clusters, cluster
@@ -18,6 +18,7 @@ enum AdminRoute: CaseIterable, Sendable {
         case .metrics: "/metrics"
         case .status: "/v1/status"
         case .audit: "/v1/audit"
+        case .events: "/v1/events"
         case .zones: "/v1/zones"
         case .zone: "/v1/zones/{zone}"
         case .services: "/v1/services"

@@ -1,5 +1,6 @@
 import Foundation
 import GLBCore
+import HealthProber
 import Proxy
 import Store
 import Synchronization
@@ -17,9 +18,6 @@ final class Agent: Sendable {
     let clock: any GLBClock
     let logger: Logger
     let metrics = MetricsRegistry()
-    /// The routing snapshot every event loop reads; rebuilt on every config or health change.
-    let publisher = SnapshotPublisher()
-    private let compiler = Mutex(RouteCompiler())
     private let ready = Atomic<Bool>(false)
     private let adminAddress = Mutex<SocketAddress?>(nil)
 
@@ -38,6 +36,7 @@ final class Agent: Sendable {
     struct Endpoints: Sendable {
         var admin: SocketAddress
         var dns: SocketAddress?
+        var http: SocketAddress?
     }
 
     /// Runs the node until `shutdown` returns, then stops cleanly. `onReady` is called once every
@@ -49,14 +48,20 @@ final class Agent: Sendable {
         defer { Task { await store.close() } }
         try await ensureZones(store)
 
-        try await recompile(store)
-        if let http = config.http {
-            logger.warning("--http is accepted but the HTTP reverse proxy is not built yet (issue 5); nothing listens there", ["http": "\(http)"])
-        }
-
         let group = try EventLoopGroup(count: config.loops, name: "loop", clock: clock)
         group.start()
         defer { group.shutdown() }
+
+        let prober: Prober
+        do {
+            prober = try Prober(loop: group.loops[group.loops.count - 1], logger: logger, registry: metrics, seed: UInt64(clock.wallMilliseconds))
+        } catch {
+            throw AgentError("cannot set up TLS for HTTPS health checks: \(error)")
+        }
+        defer { prober.stop() }
+        let routing = Routing(monitor: HealthMonitor(prober: prober), metrics: metrics, logger: logger.named("routing"))
+        await routing.configChanged(try await store.configSnapshot())
+        let publisher = routing.publisher
 
         var dns: DNSServer?
         if let address = config.dns {
@@ -70,11 +75,25 @@ final class Agent: Sendable {
             dns = server
         }
 
+        var proxy: HTTPProxy?
+        if let address = config.http {
+            var configuration = HTTPProxy.Configuration(address: address, defaultService: config.httpDefaultService)
+            configuration.accessLogSampleRate = config.accessLogSampleRate
+            let server = HTTPProxy(configuration: configuration, loops: group.loops, publisher: publisher,
+                                   logger: logger.named("http"), registry: metrics)
+            do {
+                try await server.start()
+            } catch {
+                throw AgentError("--http: cannot listen on \(address): \(error)")
+            }
+            proxy = server
+        }
+
         let admin = HTTPServer(
             configuration: HTTPServer.Configuration(address: config.admin, name: "admin"),
             loops: [group.loops[0]],                 // the admin API is control plane: one loop is plenty
             handler: AdminAPI(store: store, metrics: metrics, auth: AdminAuth(adminToken: config.adminToken, readToken: config.readToken),
-                              node: .init(name: config.node, region: config.region), publisher: publisher, clock: clock, startedAt: started,
+                              node: .init(name: config.node, region: config.region), publisher: publisher, health: { prober.snapshot() }, clock: clock, startedAt: started,
                               logger: logger.named("admin"), isReady: { [weak self] in self?.isReady ?? false }),
             logger: logger.named("admin"), registry: metrics)
         do {
@@ -88,14 +107,15 @@ final class Agent: Sendable {
         ready.store(true, ordering: .releasing)
         logger.info("glb agent ready", [
             "node": config.node, "region": config.region, "admin": admin.address.map { "\($0)" } ?? "-",
-            "dns": dns?.address.map { "\($0)" } ?? "off",
+            "dns": dns?.address.map { "\($0)" } ?? "off", "http": proxy?.address.map { "\($0)" } ?? "off",
             "data": config.dataDirectory, "zones": config.zones.joined(separator: ","),
             "startup_ms": String((clock.now - started).milliseconds),
         ])
-        onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address))
+        onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address, http: proxy?.address))
 
         await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await self.followChanges(store) }
+            tasks.addTask { await self.followChanges(store, routing) }
+            tasks.addTask { await self.followHealth(prober, routing, store) }
             await shutdown()
             tasks.cancelAll()
         }
@@ -103,7 +123,9 @@ final class Agent: Sendable {
         ready.store(false, ordering: .releasing)
         logger.info("stopping: finishing in-flight requests", ["grace_s": "\(config.shutdownGrace)"])
         await dns?.shutdown()
-        await admin.shutdown(grace: config.shutdownGrace, clock: clock)
+        async let proxyDrained: Void? = proxy?.shutdown(grace: config.shutdownGrace, clock: clock)
+        async let adminDrained: Void = admin.shutdown(grace: config.shutdownGrace, clock: clock)
+        _ = await (proxyDrained, adminDrained)
         await store.close()
         logger.info("stopped")
     }
@@ -143,27 +165,36 @@ final class Agent: Sendable {
     }
 
     /// Rebuilds and publishes the routing snapshot after every committed config write, so `dig`
-    /// sees a REST change at once (the loops pick the new snapshot up on their next tick).
-    private func followChanges(_ store: Store) async {
+    /// sees a REST change at once (the loops pick the new snapshot up before their next packet).
+    private func followChanges(_ store: Store, _ routing: Routing) async {
         for await _ in store.changes {
             do {
-                try await recompile(store)
+                await routing.configChanged(try await store.configSnapshot())
             } catch {
                 logger.error("cannot rebuild the routing snapshot; serving the previous one", ["error": "\(error)"])
             }
         }
     }
 
-    /// Reads the whole config, compiles a snapshot off the event loops and publishes it.
-    func recompile(_ store: Store) async throws {
-        let config = try await store.configSnapshot()
-        let input = compiler.withLock { $0.compile(config) }
-        let snapshot = RoutingSnapshot(compiling: input)
-        publisher.publish(snapshot)
-        metrics.gauge("glb_config_version", help: "Wall-clock milliseconds of the newest config row this node serves (HLC physical part).")
-            .set(Double(config.version.wallMilliseconds))
-        metrics.gauge("glb_routing_generation", help: "Generation of the routing snapshot the event loops serve.").set(Double(snapshot.generation))
-        for problem in snapshot.problems { logger.warning("config row skipped in routing", ["problem": problem]) }
+    /// Turns every health transition into a new snapshot first (failover time is what matters),
+    /// then a row in the store's event history.
+    private func followHealth(_ prober: Prober, _ routing: Routing, _ store: Store) async {
+        for await transition in prober.transitions {
+            if routing.monitor?.apply(transition) == true { await routing.healthChanged() }
+            let rtt = transition.rtt.map { $0.microseconds }      // the prober has logged it already
+            let event = HealthEvent(atMS: transition.wallMilliseconds, node: config.node, target: transition.targetID,
+                                    from: transition.from.rawValue, to: transition.to.rawValue, reason: transition.reason, rttMicroseconds: rtt)
+            do { try await store.recordHealthEvent(event) } catch {
+                logger.warning("cannot record a health event", ["error": "\(error)"])
+            }
+        }
+    }
+}
+
+extension Duration {
+    var microseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 }
 

@@ -11,6 +11,7 @@ struct AgentConfig: Sendable {
     var zones: [String] = []
     var dns: SocketAddress?
     var http: SocketAddress?
+    var httpDefaultService: String?
     var admin = SocketAddress(ip: .v4(0x7F00_0001), port: 9090)
     var adminToken: String?
     var readToken: String?
@@ -19,12 +20,14 @@ struct AgentConfig: Sendable {
     var loops = EventLoopGroup.defaultCount
     var logLevel = Logger.Level.info
     var shutdownGrace = Duration.seconds(10)
+    var accessLogSampleRate = 0.0
 
     static let options: [Arguments.OptionSpec] = [
         .init("data", value: "DIR", env: "GLB_DATA", help: "state directory; the SQLite store lives here (default ./glb-data)"),
         .init("zone", value: "ZONE", env: "GLB_ZONE", repeatable: true, help: "a DNS zone to be authoritative for, e.g. glb.example. (repeatable)"),
         .init("dns", value: "ADDR:PORT", env: "GLB_DNS", help: "serve DNS over UDP and TCP here (default: off)"),
         .init("http", value: "ADDR:PORT", env: "GLB_HTTP", help: "serve the HTTP reverse proxy here (default: off)"),
+        .init("http-default-service", value: "FQDN", env: "GLB_HTTP_DEFAULT_SERVICE", help: "the service for HTTP requests whose Host matches none, e.g. www.glb.example."),
         .init("admin", value: "ADDR:PORT", env: "GLB_ADMIN", help: "the admin REST API (default 127.0.0.1:9090)"),
         .init("admin-token", value: "TOKEN", env: "GLB_ADMIN_TOKEN", help: "bearer token that writes must carry; required off loopback"),
         .init("read-token", value: "TOKEN", env: "GLB_READ_TOKEN", help: "bearer token that reads must carry (optional)"),
@@ -32,6 +35,7 @@ struct AgentConfig: Sendable {
         .init("region", value: "NAME", env: "GLB_REGION", help: "this node's region (default local)"),
         .init("loops", value: "N", env: "GLB_LOOPS", help: "event-loop threads (default: one per CPU)"),
         .init("log-level", value: "LEVEL", env: "GLB_LOG_LEVEL", help: "debug, info, warning or error (default info)"),
+        .init("access-log", value: "RATE", env: "GLB_ACCESS_LOG", help: "share of proxied requests logged as JSON lines, 0 to 1 (default 0)"),
         .init("shutdown-grace", value: "SECONDS", env: "GLB_SHUTDOWN_GRACE", help: "how long SIGTERM waits for in-flight requests (default 10)"),
     ]
 
@@ -51,6 +55,12 @@ struct AgentConfig: Sendable {
         }
         dns = try Self.address(args, "dns")
         http = try Self.address(args, "http")
+        if let service = args.value("http-default-service") {
+            guard let name = Self.normalizedZone(service) else {
+                throw UsageError("--http-default-service: \"\(service)\" is not a DNS name (expected the service's FQDN, e.g. www.glb.example.)")
+            }
+            httpDefaultService = name
+        }
         if let admin = try Self.address(args, "admin") { self.admin = admin }
         adminToken = args.value("admin-token")
         readToken = args.value("read-token")
@@ -77,6 +87,7 @@ struct AgentConfig: Sendable {
             }
             logLevel = parsed
         }
+        if let rate = try args.decimal("access-log", in: 0...1) { accessLogSampleRate = rate }
         if let grace = try args.decimal("shutdown-grace", in: 0...3600) { shutdownGrace = .milliseconds(Int64(grace * 1000)) }
     }
 

@@ -1,0 +1,66 @@
+import GLBCore
+import HealthProber
+import Proxy
+import Store
+
+/// The control plane's side of routing: keeps the newest config and health view, compiles them
+/// into a `RoutingSnapshot` off the event loops, and publishes it for the loops to pick up.
+///
+///     store.changes ──configChanged──▶ ┐
+///                                      ├─▶ RouteCompiler ─▶ RoutingSnapshot ─▶ publisher ─▶ loops
+///     prober.transitions ─healthChanged▶┘
+///
+/// An actor: config and health events arrive from different tasks and must not interleave a
+/// compile with a half-updated view.
+actor Routing {
+    nonisolated let publisher = SnapshotPublisher()
+    nonisolated let monitor: HealthMonitor?
+    private var compiler = RouteCompiler()
+    private var config: ConfigSnapshot?
+    private let metrics: MetricsRegistry
+    private let logger: Logger
+
+    init(monitor: HealthMonitor?, metrics: MetricsRegistry, logger: Logger) {
+        self.monitor = monitor
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// A new config: probe what it describes and serve it.
+    func configChanged(_ config: ConfigSnapshot) {
+        self.config = config
+        monitor?.update(config)
+        metrics.gauge("glb_config_version", help: "Wall-clock milliseconds of the newest config row this node serves (HLC physical part).")
+            .set(Double(config.version.wallMilliseconds))
+        rebuild()
+    }
+
+    /// A cluster became routable or stopped being so.
+    func healthChanged() {
+        rebuild()
+    }
+
+    /// The config the snapshot was last compiled from.
+    var currentConfig: ConfigSnapshot? { config }
+
+    private func rebuild() {
+        guard let config else { return }
+        let health = monitor?.view ?? [:]
+        let snapshot = RoutingSnapshot(compiling: compiler.compile(config, health: health))
+        publisher.publish(snapshot)
+        metrics.gauge("glb_routing_generation", help: "Generation of the routing snapshot the event loops serve.").set(Double(snapshot.generation))
+        for problem in snapshot.problems { logger.warning("config row skipped in routing", ["problem": problem]) }
+        // The seed's "backend health ratio" SLI: answerable clusters over clusters that could be.
+        var totals: [String: (healthy: Int, all: Int)] = [:]
+        for cluster in config.clusters where cluster.state != .disabled {
+            let healthy = health[cluster.key] ?? true
+            totals[cluster.service, default: (0, 0)].all += 1
+            if healthy { totals[cluster.service, default: (0, 0)].healthy += 1 }
+        }
+        for service in config.services {
+            let t = totals[service.name] ?? (0, 0)
+            metrics.gauge("glb_service_healthy_ratio", help: "Share of a service's active and draining clusters that health checks let GLB answer.",
+                          labels: ["service": service.name]).set(t.all == 0 ? 0 : Double(t.healthy) / Double(t.all))
+        }
+    }
+}
