@@ -47,7 +47,8 @@ package final class Prober: Sendable {
     }
 
     /// Cancels every timer, closes in-flight probes and finishes `transitions`, on the loop's
-    /// next turn. Call before the loop stops. Final: later `setTargets` calls are ignored.
+    /// next turn. Call before the loop stops. Final: later `setTargets` calls are ignored, and
+    /// `snapshot()` keeps returning the last state.
     package func stop() {
         core.withValue { $0.stop() }
     }
