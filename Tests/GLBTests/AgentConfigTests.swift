@@ -48,6 +48,8 @@ import Testing
         Setting(option: "loops", value: "3") { $0.loops == 3 },
         Setting(option: "log-level", value: "debug") { $0.logLevel == .debug },
         Setting(option: "shutdown-grace", value: "2.5") { $0.shutdownGrace == .milliseconds(2500) },
+        Setting(option: "http-default-service", value: "WWW.glb.example") { $0.httpDefaultService == "www.glb.example." },
+        Setting(option: "access-log", value: "0.25") { $0.accessLogSampleRate == 0.25 },
     ]
 
     @Test func everyOptionHasARowHereAndAGLBEnvironmentTwin() {

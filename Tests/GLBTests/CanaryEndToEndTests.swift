@@ -22,7 +22,7 @@ import Testing
     @Test func tenPercentOfSubnetsGetTheCanaryAndEachSubnetKeepsItsSide() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let agent = try await DNSEndToEndTests.start(dir)
+        let (agent, origins) = try await DNSEndToEndTests.start(dir)
         let server = try #require(agent.dns)
         let set = try await agent.request("PUT", "/v1/services/www/canary", body: #"{"cluster":"us","percent":10}"#)
         #expect(set.status == 201)
@@ -41,12 +41,13 @@ import Testing
         // Binomial(400, 0.1): mean 40, sd 6; ±24 is four standard deviations.
         #expect((16...64).contains(canary), "\(canary) of \(subnets) subnets on the canary")
         try await agent.stop()
+        await origins.stop()
     }
 
     @Test func setStatusPromoteAndAbortAreAuditedAndShowInStatus() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let agent = try await DNSEndToEndTests.start(dir)
+        let (agent, origins) = try await DNSEndToEndTests.start(dir)
         let console = BufferConsole()
         let cli = CLI(console: console, environment: ["GLB_ADMIN": "\(agent.address)"])
         let executor = CLICommandTests.BlockingWorkExecutor()
@@ -81,5 +82,6 @@ import Testing
         #expect(await run(["canary", "abort", "www"]) == .success)
         #expect(await run(["canary", "abort", "www"]) == .notFound, "nothing left to abort")
         try await agent.stop()
+        await origins.stop()
     }
 }

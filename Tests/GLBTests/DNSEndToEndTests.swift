@@ -46,18 +46,21 @@ import Testing
         return bytes + additional
     }
 
-    static func start(_ dir: TempDirectory) async throws -> RunningAgent {
-        let agent = try await RunningAgent.start(dataDirectory: dir.path, dns: true)
+    /// An agent with DNS and the operator story's service, whose two clusters are live origins
+    /// (so health checks pass and answers are decided by policy, not by fail-open).
+    static func start(_ dir: TempDirectory, http: Bool = false) async throws -> (RunningAgent, TwoOrigins) {
+        let origins = try await TwoOrigins.start()
+        let agent = try await RunningAgent.start(dataDirectory: dir.path, dns: true, http: http)
         #expect(try await agent.request("PUT", "/v1/services/www", body: AdminAPIEndToEndTests.service).status == 201)
-        #expect(try await agent.request("PUT", "/v1/services/www/clusters/eu", body: AdminAPIEndToEndTests.eu).status == 201)
-        #expect(try await agent.request("PUT", "/v1/services/www/clusters/us", body: AdminAPIEndToEndTests.us).status == 201)
-        return agent
+        #expect(try await agent.request("PUT", "/v1/services/www/clusters/eu", body: origins.eu.clusterBody(region: "eu-west")).status == 201)
+        #expect(try await agent.request("PUT", "/v1/services/www/clusters/us", body: origins.us.clusterBody(region: "us-east")).status == 201)
+        return (agent, origins)
     }
 
     @Test func theOperatorStoryDigSeesBothClustersThenOnlyTheOneLeftAfterADelete() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let agent = try await Self.start(dir)
+        let (agent, origins) = try await Self.start(dir)
         var seen = Set<String>()
         for _ in 0..<40 {
             let answer = try await Self.dig(agent, ["www.glb.example", "A", "+short"]).split(separator: "\n").map(String.init)
@@ -74,12 +77,13 @@ import Testing
         #expect(full.contains("flags: qr aa rd;"), "authoritative, no recursion available")
         #expect(full.contains("www.glb.example.\t30\tIN\tA\t127.0.0.11"), "the service's TTL")
         try await agent.stop()
+        await origins.stop()
     }
 
     @Test func negativeAndApexAnswers() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let agent = try await Self.start(dir)
+        let (agent, origins) = try await Self.start(dir)
         let nx = try await Self.dig(agent, ["nope.glb.example", "A"])
         #expect(nx.contains("status: NXDOMAIN"))
         #expect(nx.contains("AUTHORITY: 1"), "NXDOMAIN carries the SOA")
@@ -96,6 +100,7 @@ import Testing
         let tcp = try await Self.dig(agent, ["www.glb.example", "A", "+tcp", "+short"])
         #expect(tcp.hasPrefix("127.0.0."), "TCP answers too")
         try await agent.stop()
+        await origins.stop()
     }
 
     @Test func anAnswerTooBigForUDPIsTruncatedAndCompleteOverTCP() async throws {
@@ -117,7 +122,7 @@ import Testing
     @Test func malformedPacketsGetFormErrAndRandomBytesNeverStopTheServer() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let agent = try await Self.start(dir)
+        let (agent, origins) = try await Self.start(dir)
         let server = try #require(agent.dns)
         var twoQuestions = Self.query("www.glb.example")
         twoQuestions[5] = 2
@@ -138,15 +143,16 @@ import Testing
         let after = try #require(try await Self.exchange(Self.query("www.glb.example", id: 0xBEEF), with: server))
         #expect(after[0] == 0xBE && after[1] == 0xEF && after[3] & 0x0F == 0, "still answering after a burst of junk")
         try await agent.stop()
+        await origins.stop()
     }
 
     @Test func clientSubnetIsEchoedWithAScope() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let agent = try await Self.start(dir)
-        _ = try await agent.request("PUT", "/v1/services/www/clusters/us", body: AdminAPIEndToEndTests.us)
+        let (agent, origins) = try await Self.start(dir)
         let answer = try await Self.dig(agent, ["www.glb.example", "A", "+subnet=198.51.100.0/24"])
         #expect(answer.contains("CLIENT-SUBNET: 198.51.100.0/24/"), "the ECS option is echoed")
         try await agent.stop()
+        await origins.stop()
     }
 }

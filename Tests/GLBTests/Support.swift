@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GLBCore
 import GLBTestSupport
 @testable import GLB
@@ -18,6 +19,7 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
 final class RunningAgent: Sendable {
     let address: SocketAddress
     let dns: SocketAddress?
+    let http: SocketAddress?
     let dataDirectory: String
     private let stopper: AsyncStream<Void>.Continuation
     private let task: Task<Void, any Error>
@@ -25,13 +27,14 @@ final class RunningAgent: Sendable {
     private init(endpoints: Agent.Endpoints, dataDirectory: String, stopper: AsyncStream<Void>.Continuation, task: Task<Void, any Error>) {
         self.address = endpoints.admin
         self.dns = endpoints.dns
+        self.http = endpoints.http
         self.dataDirectory = dataDirectory
         self.stopper = stopper
         self.task = task
     }
 
     static func start(dataDirectory: String, adminToken: String? = nil, readToken: String? = nil,
-                      zones: [String] = ["glb.example."], dns: Bool = false, shutdownGrace: Duration = .seconds(5)) async throws -> RunningAgent {
+                      zones: [String] = ["glb.example."], dns: Bool = false, http: Bool = false, shutdownGrace: Duration = .seconds(5)) async throws -> RunningAgent {
         var config = AgentConfig()
         config.dataDirectory = dataDirectory
         config.zones = zones
@@ -42,6 +45,7 @@ final class RunningAgent: Sendable {
         config.loops = 1
         config.shutdownGrace = shutdownGrace
         if dns { config.dns = SocketAddress(ip: .v4(0x7F00_0001), port: 0) }
+        if http { config.http = SocketAddress(ip: .v4(0x7F00_0001), port: 0) }
         let agent = Agent(config: config, logger: Logger(component: "agent", minimum: .warning))
         let (stopSignal, stopper) = AsyncStream<Void>.makeStream()
         let (ready, readyContinuation) = AsyncStream<Agent.Endpoints>.makeStream()
@@ -69,5 +73,71 @@ final class RunningAgent: Sendable {
         let request = HTTPRequest(method: method, target: path, headers: headers, body: Array((body ?? "").utf8))
         let response = try await offPool { try BlockingHTTPClient(timeout: .seconds(10)).send(request, to: address) }
         return (response.status, try? JSONParser.parse(response.body), response)
+    }
+}
+
+/// A stand-in for a cluster: GLBCore's HTTP server on a loopback address, answering every path
+/// with 200 and its name, so health checks pass. `stop()` kills it; `start()` brings it back on
+/// the same port.
+final class TestOrigin: Sendable {
+    struct Answer: HTTPHandler {
+        let name: String
+        func handle(_ request: HTTPRequest) async -> HTTPResponse {
+            HTTPResponse(status: 200, contentType: "text/plain", body: name + "\n")
+        }
+    }
+
+    let name: String
+    let ip: IPAddress
+    private let group: EventLoopGroup
+    private let server = Mutex<HTTPServer?>(nil)
+    private let port = Mutex<UInt16>(0)
+
+    init(name: String, ip: String) throws {
+        self.name = name
+        self.ip = IPAddress(ip)!
+        group = try EventLoopGroup(count: 1, name: "origin-\(name)")
+        group.start()
+    }
+
+    deinit { group.shutdown() }
+
+    var address: SocketAddress { SocketAddress(ip: ip, port: port.withLock { $0 }) }
+
+    /// The cluster body for the admin API: this origin's address and port.
+    func clusterBody(region: String, weight: Int = 100) -> String {
+        #"{"region":"\#(region)","address":"\#(ip)","port":\#(port.withLock { $0 }),"weight":\#(weight)}"#
+    }
+
+    func start() async throws {
+        let server = HTTPServer(configuration: .init(address: SocketAddress(ip: ip, port: port.withLock { $0 }), name: name),
+                                loops: group.loops, handler: Answer(name: name),
+                                logger: Logger(component: name, minimum: .error), registry: MetricsRegistry())
+        try await server.start()
+        port.withLock { $0 = server.address?.port ?? 0 }
+        self.server.withLock { $0 = server }
+    }
+
+    func stop() async {
+        let running = server.withLock { s in defer { s = nil }; return s }
+        await running?.shutdown(grace: .zero)
+    }
+}
+
+/// Two origins for the operator's story: eu on 127.0.0.11 and us on 127.0.0.12.
+struct TwoOrigins {
+    let eu: TestOrigin
+    let us: TestOrigin
+
+    static func start() async throws -> TwoOrigins {
+        let origins = TwoOrigins(eu: try TestOrigin(name: "eu-origin", ip: "127.0.0.11"), us: try TestOrigin(name: "us-origin", ip: "127.0.0.12"))
+        try await origins.eu.start()
+        try await origins.us.start()
+        return origins
+    }
+
+    func stop() async {
+        await eu.stop()
+        await us.stop()
     }
 }

@@ -13,7 +13,7 @@ import Testing
         let tables = try connection.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name") {
             $0.text(0)
         }
-        #expect(tables == ["audit", "canaries", "clusters", "nodes", "services", "zones"])
+        #expect(tables == ["audit", "canaries", "clusters", "health_events", "nodes", "services", "zones"])
         connection.close()
     }
 
