@@ -1,6 +1,6 @@
 # Conveniences over scripts/: the README's two quick-start commands are scripts/run.sh and
 # scripts/test.sh, which need nothing but bash and Swift.
-.PHONY: build release test run bench bench-dns fuzz-dns fuzz-http clean
+.PHONY: build release test run bench bench-dns bench-http bench-failover fuzz-dns fuzz-http clean
 
 build:
 	swift build
@@ -15,11 +15,20 @@ run:
 	scripts/run.sh
 
 # Side-by-side benchmarks against the anchors in ../shared/bench (one interleaved run each).
-bench: bench-dns
+bench: bench-dns bench-http bench-failover
 
 bench-dns: release
 	scripts/bootstrap.sh --bench
 	../shared/bench/dns.sh gdnsd knot glb=cmd:$(CURDIR)/scripts/bench-dns.sh
+
+bench-http: release
+	scripts/bootstrap.sh --bench
+	../shared/bench/http-proxy.sh haproxy nginx glb=cmd:$(CURDIR)/scripts/bench-proxy.sh
+
+bench-failover: release
+	scripts/bootstrap.sh --bench
+	../shared/bench/failover.sh dns gdnsd-min gdnsd-fall2 glb=cmd:$(CURDIR)/scripts/bench-dns.sh
+	../shared/bench/failover.sh http haproxy-retry nginx glb=cmd:$(CURDIR)/scripts/bench-proxy.sh
 
 fuzz-dns:
 	scripts/fuzz-dns.sh

@@ -5,6 +5,9 @@
 #   w    A   weighted 3:1:1 over the same three, one address per answer
 #   s    A   192.0.2.10          s6  AAAA  2001:db8::10
 #   ns1  A   127.0.0.1 (glue)
+# www and w are health-checked like gdnsd's clusters (GET /health on CLUSTER_PORT), every
+# CHECK_INTERVAL_MS (default 250) with CHECK_FALL failures to go down (default 3) and CHECK_RISE
+# successes to come back (default 2): the design's "under 1 s at 250 ms x 3".
 # Stops on SIGTERM (the agent drains and exits).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,8 +26,9 @@ trap 'exit 0' TERM INT
 for _ in $(seq 100); do curl -fsS "http://$admin/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
 put() { curl -fsS -X PUT "http://$admin$1" -H 'Content-Type: application/json' -d "$2" >/dev/null; }
 put /v1/zones/glb.example. '{"ttl":300,"negative_ttl":300,"nameservers":["ns1.glb.example."],"glue":{"ns1.glb.example.":["127.0.0.1"]}}'
-put /v1/services/www '{"zone":"glb.example.","policy":"all","ttl":300}'
-put /v1/services/w '{"zone":"glb.example.","policy":"weighted","ttl":300}'
+check="{\"type\":\"http\",\"path\":\"/health\",\"interval_ms\":${CHECK_INTERVAL_MS:-250},\"timeout_ms\":${CHECK_TIMEOUT_MS:-${CHECK_INTERVAL_MS:-250}},\"fall\":${CHECK_FALL:-3},\"rise\":${CHECK_RISE:-2}}"
+put /v1/services/www "{\"zone\":\"glb.example.\",\"policy\":\"all\",\"ttl\":300,\"check\":$check}"
+put /v1/services/w "{\"zone\":\"glb.example.\",\"policy\":\"weighted\",\"ttl\":300,\"check\":$check}"
 put /v1/services/s '{"zone":"glb.example.","ttl":300}'
 put /v1/services/s6 '{"zone":"glb.example.","ttl":300}'
 weights=(3 1 1)

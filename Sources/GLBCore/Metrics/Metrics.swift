@@ -5,6 +5,11 @@ package final class Counter: Sendable {
     private let value = Atomic<UInt64>(0)
     package init() {}
     package func increment(by amount: UInt64 = 1) { value.wrappingAdd(amount, ordering: .relaxed) }
+    /// An increment for a counter that only one thread ever writes (a per-loop shard): a plain
+    /// load and store, without the locked read-modify-write that `increment` needs when
+    /// several threads share a counter. Readers on other threads still see whole values.
+    @inline(__always)
+    package func incrementFromOwner() { value.store(value.load(ordering: .relaxed) &+ 1, ordering: .relaxed) }
     package var current: UInt64 { value.load(ordering: .relaxed) }
 }
 

@@ -10,6 +10,8 @@ package final class MetricsRegistry: Sendable {
 
     fileprivate enum Metric: Sendable {
         case counter(Counter)
+        /// A counter kept in shards (one per event loop) and summed when rendered.
+        case shardedCounter([Counter])
         case gauge(Gauge)
         case histogram(Histogram)
     }
@@ -27,6 +29,13 @@ package final class MetricsRegistry: Sendable {
 
     package func counter(_ name: String, help: String, labels: [String: String] = [:]) -> Counter {
         metric(name, help: help, kind: .counter, labels: labels) { .counter(Counter()) }.asCounter!
+    }
+
+    /// Registers a counter series whose value is the sum of `shards`, each written by one thread
+    /// with `incrementFromOwner` (per-loop counters on the data plane, so two loops never bounce
+    /// one cache line at every query).
+    package func counter(_ name: String, help: String, labels: [String: String] = [:], summing shards: [Counter]) {
+        _ = metric(name, help: help, kind: .counter, labels: labels) { .shardedCounter(shards) }
     }
 
     package func gauge(_ name: String, help: String, labels: [String: String] = [:]) -> Gauge {
@@ -68,6 +77,7 @@ package final class MetricsRegistry: Sendable {
             for labels in family.series.keys.sorted() {
                 switch family.series[labels]! {
                 case .counter(let c): out += "\(name)\(labels) \(c.current)\n"
+                case .shardedCounter(let shards): out += "\(name)\(labels) \(shards.reduce(0) { $0 &+ $1.current })\n"
                 case .gauge(let g): out += "\(name)\(labels) \(Self.format(g.current))\n"
                 case .histogram(let h):
                     let counts = h.cumulativeCounts

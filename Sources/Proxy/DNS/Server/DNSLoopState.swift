@@ -6,6 +6,8 @@ final class DNSLoopState {
     unowned let server: DNSServer
     let loop: EventLoop
     let boundAddress: SocketAddress
+    /// This loop's metric shard.
+    let metrics: DNSMetrics
     var responder = DNSResponder()
     var rng: SplitMix64
     var snapshot: RoutingSnapshot
@@ -15,9 +17,10 @@ final class DNSLoopState {
     private var tcp: DNSTCPListener?
     private var closed = false
 
-    init(server: DNSServer, loop: EventLoop, address: SocketAddress, seed: UInt64) throws(SystemError) {
+    init(server: DNSServer, loop: EventLoop, address: SocketAddress, seed: UInt64, metrics: DNSMetrics) throws(SystemError) {
         self.server = server
         self.loop = loop
+        self.metrics = metrics
         rng = SplitMix64(seed: seed)
         snapshot = server.publisher.snapshot
         let udp = try DNSUDPSocket(address: address)
@@ -79,7 +82,7 @@ final class DNSUDPSocket: Selectable {
 
     func readable(now: Instant) {
         guard let state else { return }
-        let metrics = state.server.metrics
+        let metrics = state.metrics
         // Bounded, so one busy socket cannot starve the loop's other work.
         for _ in 0..<64 {
             let received: (count: Int, peer: SocketAddress)?
@@ -93,7 +96,7 @@ final class DNSUDPSocket: Selectable {
                 state.answer(UnsafeRawBufferPointer(rebasing: raw[0..<count]), from: peer.ip, overTCP: false)
             }
             guard let length else {
-                metrics.dropped.increment()
+                metrics.dropped.incrementFromOwner()
                 continue
             }
             let sent = state.response.withUnsafeBytes { raw -> Bool in
@@ -101,7 +104,7 @@ final class DNSUDPSocket: Selectable {
                 metrics.count(response: answer, tcp: false)
                 return (try? Socket.send(descriptor, answer, to: peer)) ?? false
             }
-            if !sent { metrics.dropped.increment() }
+            if !sent { metrics.dropped.incrementFromOwner() }
         }
     }
 

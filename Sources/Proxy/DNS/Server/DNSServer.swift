@@ -27,7 +27,10 @@ package final class DNSServer: Sendable {
     let publisher: SnapshotPublisher
     let loops: [EventLoop]
     let logger: Logger
-    let metrics: DNSMetrics
+    /// One shard per loop, in `loops` order.
+    let shards: [DNSMetrics]
+    let tcpRejected: Counter
+    let tcpConnections: Gauge
     let openTCP = Atomic<Int>(0)
     private let states = Mutex<[LoopBound<DNSLoopState>]>([])
     private let boundAddress = Mutex<SocketAddress?>(nil)
@@ -37,8 +40,11 @@ package final class DNSServer: Sendable {
         self.loops = loops
         self.publisher = publisher
         self.logger = logger
-        metrics = DNSMetrics(registry: registry)
-        registry.onCollect { [weak self] in self?.metrics.tcpConnections.set(Double(self?.openTCP.load(ordering: .relaxed) ?? 0)) }
+        shards = loops.map { _ in DNSMetrics() }
+        DNSMetrics.register(shards, in: registry)
+        tcpRejected = registry.counter("glb_dns_tcp_rejected_total", help: "TCP connections closed at accept because of the connection cap.")
+        tcpConnections = registry.gauge("glb_dns_tcp_connections", help: "Open DNS-over-TCP connections.")
+        registry.onCollect { [weak self] in self?.tcpConnections.set(Double(self?.openTCP.load(ordering: .relaxed) ?? 0)) }
     }
 
     /// Where the server listens (the real port when configured with port 0).
@@ -52,7 +58,8 @@ package final class DNSServer: Sendable {
             let result: Result<SocketAddress, SystemError> = await withCheckedContinuation { done in
                 loop.execute {
                     do throws(SystemError) {
-                        let state = try DNSLoopState(server: self, loop: loop, address: bindTo, seed: UInt64(index) &+ 0x9E37_79B9)
+                        let state = try DNSLoopState(server: self, loop: loop, address: bindTo, seed: UInt64(index) &+ 0x9E37_79B9,
+                                                     metrics: self.shards[index])
                         self.states.withLock { $0.append(LoopBound(state, loop: loop)) }
                         done.resume(returning: .success(state.boundAddress))
                     } catch {
@@ -80,35 +87,40 @@ package final class DNSServer: Sendable {
     }
 }
 
-/// The SLIs of the DNS server: queries by transport and response code, drops, TCP use.
-struct DNSMetrics: Sendable {
+/// The SLIs of the DNS server: responses by transport and response code, drops, truncations.
+/// One shard per event loop, written only by that loop (`incrementFromOwner`), so the query path
+/// never contends on a shared cache line; the registry sums the shards when it renders.
+final class DNSMetrics: Sendable {
     /// Indexed by [transport (0 udp, 1 tcp)][rcode 0...5, 6 = other].
     let answers: [[Counter]]
-    let dropped: Counter
-    let truncated: Counter
-    let tcpRejected: Counter
-    let tcpConnections: Gauge
+    let dropped = Counter()
+    let truncated = Counter()
 
     static let rcodeNames = ["noerror", "formerr", "servfail", "nxdomain", "notimp", "refused", "other"]
 
-    init(registry: MetricsRegistry) {
-        answers = ["udp", "tcp"].map { transport in
-            Self.rcodeNames.map { rcode in
+    init() {
+        answers = (0..<2).map { _ in Self.rcodeNames.map { _ in Counter() } }
+    }
+
+    /// Registers the sums of `shards` in the registry.
+    static func register(_ shards: [DNSMetrics], in registry: MetricsRegistry) {
+        for (t, transport) in ["udp", "tcp"].enumerated() {
+            for (r, rcode) in rcodeNames.enumerated() {
                 registry.counter("glb_dns_responses_total", help: "DNS responses sent, by transport and response code.",
-                                 labels: ["transport": transport, "rcode": rcode])
+                                 labels: ["transport": transport, "rcode": rcode], summing: shards.map { $0.answers[t][r] })
             }
         }
-        dropped = registry.counter("glb_dns_dropped_total", help: "Packets dropped without an answer (not a query, too short, or the send buffer was full).")
-        truncated = registry.counter("glb_dns_truncated_total", help: "UDP responses sent with TC set because the answer did not fit.")
-        tcpRejected = registry.counter("glb_dns_tcp_rejected_total", help: "TCP connections closed at accept because of the connection cap.")
-        tcpConnections = registry.gauge("glb_dns_tcp_connections", help: "Open DNS-over-TCP connections.")
+        registry.counter("glb_dns_dropped_total", help: "Packets dropped without an answer (not a query, too short, or the send buffer was full).",
+                         summing: shards.map(\.dropped))
+        registry.counter("glb_dns_truncated_total", help: "UDP responses sent with TC set because the answer did not fit.",
+                         summing: shards.map(\.truncated))
     }
 
     /// Counts one response from its header: the RCODE is the low nibble of byte 3, TC is bit 1 of byte 2.
     @inline(__always)
     func count(response: UnsafeRawBufferPointer, tcp: Bool) {
         let rcode = Int(response[3] & 0x0F)
-        answers[tcp ? 1 : 0][min(rcode, 6)].increment()
-        if !tcp, response[2] & 0x02 != 0 { truncated.increment() }
+        answers[tcp ? 1 : 0][min(rcode, 6)].incrementFromOwner()
+        if !tcp, response[2] & 0x02 != 0 { truncated.incrementFromOwner() }
     }
 }

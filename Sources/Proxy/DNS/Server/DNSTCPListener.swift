@@ -19,7 +19,7 @@ final class DNSTCPListener: Selectable {
             let open = server.openTCP.wrappingAdd(1, ordering: .relaxed).newValue
             guard open <= server.configuration.maxTCPConnections else {
                 server.openTCP.wrappingSubtract(1, ordering: .relaxed)
-                server.metrics.tcpRejected.increment()
+                server.tcpRejected.increment()
                 closeDescriptor(accepted.fd)
                 continue
             }
@@ -103,7 +103,7 @@ final class DNSTCPConnection: Selectable {
             guard let reply else {
                 // Not a query we can answer: there is no way to resynchronise a stream we
                 // do not understand, so close it (RFC 7766 §6.2.2 lets a server close).
-                state.server.metrics.dropped.increment()
+                state.metrics.dropped.incrementFromOwner()
                 peerClosed = true
                 inbound.clear()
                 return
@@ -111,7 +111,7 @@ final class DNSTCPConnection: Selectable {
             outbound.writeInteger(UInt16(reply))
             state.response.withUnsafeBytes { raw in
                 let answer = UnsafeRawBufferPointer(rebasing: raw[0..<reply])
-                state.server.metrics.count(response: answer, tcp: true)
+                state.metrics.count(response: answer, tcp: true)
                 outbound.writeBytes(answer)
             }
         }
