@@ -169,6 +169,8 @@ struct ClientResponse: Sendable {
 /// A client on one raw TCP connection; every wait is a bounded `poll`, so a proxy bug fails the
 /// test instead of hanging it. `@unchecked Sendable`: one test drives it, one call at a time.
 final class RawClient: @unchecked Sendable {
+    /// How long a read may wait with no byte arriving: a stall, not a slow run, fails the test
+    /// (with every suite running in parallel on two cores a large body can take a while).
     static let timeout = Duration.seconds(10)
     let fd: CInt
     private let clock = SystemClock()
@@ -204,7 +206,7 @@ final class RawClient: @unchecked Sendable {
 
     func sendNow(_ bytes: [UInt8]) throws {
         var out = ByteBuffer(bytes: bytes)
-        let deadline = clock.now + Self.timeout
+        var deadline = clock.now + Self.timeout
         while try !Socket.flush(fd, &out) { try waitFor(CShort(POLLOUT), until: deadline) }
     }
 
@@ -219,7 +221,7 @@ final class RawClient: @unchecked Sendable {
     }
 
     func readResponseNow(to method: HTTPMethod = .GET, chunk: Int = 16384) throws -> ClientResponse {
-        let deadline = clock.now + Self.timeout
+        var deadline = clock.now + Self.timeout
         parser.expectResponse(to: method)
         var response: ClientResponse?
         var body: [UInt8] = []
@@ -238,6 +240,7 @@ final class RawClient: @unchecked Sendable {
                 response.body = body
                 return response
             case nil:
+                defer { deadline = clock.now + Self.timeout }      // progress restarts the clock
                 guard try fill(until: deadline, chunk: chunk) else {
                     if let part = try parser.finish(), case .end = part, var response {
                         response.body = body
