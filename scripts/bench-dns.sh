@@ -18,9 +18,11 @@ IFS=, read -r -a clusters <<<"${CLUSTERS:-127.0.1.1,127.0.1.2,127.0.1.3}"
 port=${CLUSTER_PORT:-18090}
 data=$(mktemp -d "${BENCH_TMP:-/tmp}/glb-bench-dns.XXXXXX")
 
-"$glb" agent --data "$data" --zone glb.example. --dns "$listen" --admin "$admin" --log-level warning &
+# The harness queries the listener as soon as it opens, so the config goes into the store first,
+# through an agent with only its admin API, and the serving agent starts on the same store.
+"$glb" agent --data "$data" --zone glb.example. --admin "$admin" --log-level warning &
 agent=$!
-trap 'kill -TERM $agent 2>/dev/null; wait $agent; rm -rf "$data"' EXIT
+trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null; rm -rf "$data"' EXIT
 trap 'exit 0' TERM INT
 
 for _ in $(seq 100); do curl -fsS "http://$admin/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
@@ -38,4 +40,7 @@ for i in "${!clusters[@]}"; do
 done
 put /v1/services/s/clusters/static '{"region":"static","address":"192.0.2.10","port":80}'
 put /v1/services/s6/clusters/static '{"region":"static","address":"2001:db8::10","port":80}'
+kill -TERM $agent; wait $agent
+"$glb" agent --data "$data" --zone glb.example. --dns "$listen" --admin "$admin" --log-level warning &
+agent=$!
 wait $agent

@@ -12,10 +12,11 @@ admin=${BENCH_ADMIN:-127.0.0.1:18998}
 IFS=, read -r -a origins <<<"${ORIGINS:-127.0.0.1:18081,127.0.0.1:18082}"
 data=$(mktemp -d "${BENCH_TMP:-/tmp}/glb-bench-proxy.XXXXXX")
 
-"$glb" agent --data "$data" --zone glb.example. --http "$listen" --http-default-service www.glb.example. \
-  --admin "$admin" --log-level warning &
+# The harness probes the listener as soon as it opens, so the config goes into the store first,
+# through an agent with only its admin API, and the serving agent starts on the same store.
+"$glb" agent --data "$data" --zone glb.example. --admin "$admin" --log-level warning &
 agent=$!
-trap 'kill -TERM $agent 2>/dev/null; wait $agent; rm -rf "$data"' EXIT
+trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null; rm -rf "$data"' EXIT
 trap 'exit 0' TERM INT
 
 for _ in $(seq 100); do curl -fsS "http://$admin/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
@@ -24,4 +25,8 @@ put /v1/services/www "{\"zone\":\"glb.example.\",\"policy\":\"weighted\",\"ttl\"
 for i in "${!origins[@]}"; do
   put "/v1/services/www/clusters/o$((i + 1))" "{\"region\":\"r$((i + 1))\",\"address\":\"${origins[$i]%:*}\",\"port\":${origins[$i]##*:}}"
 done
+kill -TERM $agent; wait $agent
+"$glb" agent --data "$data" --zone glb.example. --http "$listen" --http-default-service www.glb.example. \
+  --admin "$admin" --log-level warning &
+agent=$!
 wait $agent
