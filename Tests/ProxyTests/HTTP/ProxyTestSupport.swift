@@ -206,7 +206,7 @@ final class RawClient: @unchecked Sendable {
 
     func sendNow(_ bytes: [UInt8]) throws {
         var out = ByteBuffer(bytes: bytes)
-        var deadline = clock.now + Self.timeout
+        let deadline = clock.now + Self.timeout
         while try !Socket.flush(fd, &out) { try waitFor(CShort(POLLOUT), until: deadline) }
     }
 
