@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "GLBCore", dependencies: ["CGLBLinux"], swiftSettings: strict),
         .target(name: "Store", dependencies: ["GLBCore", "CGLBSQLite"], swiftSettings: strict),
         .target(name: "HealthProber", dependencies: ["GLBCore", "CGLBOpenSSL"], swiftSettings: strict),
-        .target(name: "Proxy", dependencies: ["GLBCore", "CGLBOpenSSL"], swiftSettings: strict),
+        .target(name: "Proxy", dependencies: ["GLBCore", "CGLBLinux", "CGLBOpenSSL"], swiftSettings: strict),
         .executableTarget(name: "GLB", dependencies: ["GLBCore", "Store", "HealthProber", "Proxy"], swiftSettings: strict),
 
         // Test-only: interposes malloc to count allocations per thread (allocation-free query path).

@@ -21,3 +21,36 @@ int cglb_errno(void);
 int cglb_sock_flags(void);
 
 #endif
+
+#ifndef CGLB_UDP_BATCH
+#define CGLB_UDP_BATCH
+/// A batch of UDP datagrams for recvmmsg(2)/sendmmsg(2). `struct mmsghdr` stays on the C side
+/// (Swift's Glibc hides it: TOOLCHAIN.md pitfall 1); Swift sees buffers, lengths and peers.
+/// Owned by one event loop; not thread-safe.
+typedef struct cglb_udp_batch cglb_udp_batch;
+
+/// `capacity` datagrams of up to `in_size` bytes in, and as many replies of up to `out_size` out.
+cglb_udp_batch *cglb_udp_batch_create(int capacity, int in_size, int out_size);
+void cglb_udp_batch_destroy(cglb_udp_batch *batch);
+
+/// recvmmsg with MSG_DONTWAIT: the number of datagrams received, 0 when none was waiting, or
+/// -1 with errno set.
+int cglb_udp_batch_receive(int fd, cglb_udp_batch *batch);
+
+/// Datagram `i` of the last receive and its length.
+const unsigned char *cglb_udp_batch_in(const cglb_udp_batch *batch, int i, int *length);
+
+/// The sender of datagram `i`: returns 4 (address in *v4, host byte order), 6 (16 bytes in v6),
+/// or 0 for another family.
+int cglb_udp_batch_peer(const cglb_udp_batch *batch, int i, uint32_t *v4, unsigned char *v6);
+
+/// The buffer for reply slot `slot` (out_size bytes).
+unsigned char *cglb_udp_batch_out(cglb_udp_batch *batch, int slot);
+
+/// Queues reply slot `slot`, `length` bytes, to the sender of received datagram `i`.
+void cglb_udp_batch_queue(cglb_udp_batch *batch, int slot, int i, int length);
+
+/// sendmmsg of the first `count` queued replies. Returns how many were sent; replies the kernel
+/// would not take (a full send buffer) are dropped, as the network would drop them.
+int cglb_udp_batch_send(int fd, cglb_udp_batch *batch, int count);
+#endif
