@@ -1,0 +1,160 @@
+package import GLBCore
+
+/// Runs one `GossipNode` on an event loop over a UDP socket (loop-confined, like every
+/// `Selectable`: no locks, every method on the loop's thread).
+///
+///     datagram ──recvfrom──▶ open (AES-GCM) ──decode──▶ node.receive ──▶ [Outbound] ──seal──▶ sendto
+///     loop timer at node.nextDeadline ──────────────▶ node.tick ────┘
+///                                                          └──▶ events, member view ──▶ `publish`
+///
+/// With a keyring every packet is sealed and only sealed packets are accepted; without one,
+/// packets are plaintext (`GossipAgent` allows that on loopback only, issue 7 item 2). Packets
+/// that fail are dropped and counted by reason.
+package final class UDPGossipTransport: Selectable {
+    package let descriptor: CInt
+    package let localAddress: SocketAddress
+    package private(set) var node: GossipNode
+    private let loop: EventLoop
+    private var keyring: Keyring?
+    private let cipher = PacketCipher()
+    private let metrics: GossipMetrics
+    private let publish: (GossipNode, [GossipEvent]) -> Void
+    private var buffer = [UInt8](repeating: 0, count: 65_536)
+    private var timer: TimerID?
+    private var timerDeadline: Instant?
+    private var closed = false
+    /// Ticks at least this often even when the node has nothing due.
+    private let maxTickInterval: Duration = .milliseconds(200)
+
+    /// Binds the socket; `makeNode` gets the bound address (port 0 becomes a real port).
+    package init(loop: EventLoop, bind address: SocketAddress, keyring: Keyring?, metrics: GossipMetrics,
+                 makeNode: (SocketAddress) -> GossipNode, publish: @escaping (GossipNode, [GossipEvent]) -> Void) throws(SystemError) {
+        let fd = try Socket.bindUDP(address, reusePort: false)
+        guard let bound = Socket.localAddress(fd) else {
+            closeDescriptor(fd)
+            throw SystemError(call: "getsockname", errno: 0)
+        }
+        descriptor = fd
+        localAddress = bound
+        self.loop = loop
+        self.keyring = keyring
+        self.metrics = metrics
+        self.publish = publish
+        node = makeNode(bound)
+    }
+
+    /// Registers with the loop and contacts `seeds`. Loop thread only.
+    package func start(seeds: [SocketAddress]) throws(SystemError) {
+        try loop.register(self, interest: .read)
+        let now = loop.clock.now
+        send(node.join(seeds, now: now))
+        afterWork(now: now)
+    }
+
+    package func readable(now: Instant) {
+        while !closed {
+            let result: (count: Int, peer: SocketAddress)?
+            do {
+                result = try buffer.withUnsafeMutableBytes { raw throws(SystemError) in try Socket.receive(descriptor, into: raw) }
+            } catch {
+                return
+            }
+            guard let (count, peer) = result else { break }
+            metrics.received.increment()
+            guard let plaintext = unseal(Array(buffer[0..<count])) else { continue }
+            let messages: [GossipMessage]
+            do {
+                messages = try GossipCodec.decode(plaintext)
+            } catch {
+                metrics.dropped("malformed")
+                continue
+            }
+            send(node.receive(messages, from: peer, now: now))
+        }
+        afterWork(now: now)
+    }
+
+    package func writable(now: Instant) {}
+
+    package func enqueueUser(key: String, payload: [UInt8]) -> Bool {
+        guard !closed else { return false }
+        let queued = node.enqueueUser(key: key, payload: payload)
+        afterWork(now: loop.clock.now)
+        return queued
+    }
+
+    package func updateMetadata(_ metadata: [UInt8]) {
+        guard !closed else { return }
+        node.updateMetadata(metadata)
+        afterWork(now: loop.clock.now)
+    }
+
+    package func setKeyring(_ keyring: Keyring?) { self.keyring = keyring }
+
+    /// Says goodbye to every member, then closes.
+    package func leave() {
+        guard !closed else { return }
+        let now = loop.clock.now
+        send(node.leave(now: now))
+        publish(node, node.takeEvents())
+        close()
+    }
+
+    /// Stops without a goodbye (members will detect it as failed). Idempotent.
+    package func close() {
+        guard !closed else { return }
+        closed = true
+        if let timer { loop.cancel(timer) }
+        loop.deregister(self)
+        closeDescriptor(descriptor)
+    }
+
+    // MARK: Internals
+
+    private func unseal(_ datagram: [UInt8]) -> [UInt8]? {
+        guard let keyring else {
+            if datagram.first == PacketCipher.version { metrics.dropped("plaintext") ; return nil }
+            return datagram
+        }
+        guard datagram.first == PacketCipher.version else {
+            metrics.dropped(datagram.first == GossipCodec.version ? "plaintext" : "version")
+            return nil
+        }
+        do {
+            return try cipher.open(datagram, with: keyring)
+        } catch {
+            metrics.dropped(error.reason)
+            return nil
+        }
+    }
+
+    private func send(_ outbound: [Outbound]) {
+        for packet in outbound {
+            let bytes = keyring.map { cipher.seal(packet.bytes, with: $0) } ?? packet.bytes
+            let delivered = (try? bytes.withUnsafeBytes { raw throws(SystemError) in try Socket.send(descriptor, raw, to: packet.to) }) ?? false
+            if delivered { metrics.sent.increment() } else { metrics.dropped("send_failed") }
+        }
+    }
+
+    /// Publishes what changed and arms the timer for the node's next deadline.
+    private func afterWork(now: Instant) {
+        guard !closed else { return }
+        let events = node.takeEvents()
+        for case .member(let change) in events where change.kind == .suspected { metrics.suspicions.increment() }
+        publish(node, events)
+        let deadline = max(now + .milliseconds(1), min(node.nextDeadline ?? now + maxTickInterval, now + maxTickInterval))
+        if let armed = timerDeadline, armed <= deadline, timer != nil { return }
+        if let timer { loop.cancel(timer) }
+        timerDeadline = deadline
+        timer = loop.schedule(at: deadline) { [weak self] in self?.fire() }
+    }
+
+    private func fire() {
+        timer = nil
+        timerDeadline = nil
+        guard !closed else { return }
+        let now = loop.clock.now
+        send(node.tick(now: now))
+        afterWork(now: now)
+    }
+}
