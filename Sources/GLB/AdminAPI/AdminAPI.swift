@@ -19,6 +19,8 @@ struct AdminAPI: HTTPHandler {
     let publisher: SnapshotPublisher
     /// What the prober knows now, by target id (`service/cluster`).
     let health: @Sendable () -> [String: TargetHealth]
+    /// Runs after a successful write and before its answer: publishes the new routing snapshot.
+    let afterWrite: @Sendable () async -> Void
     let clock: any GLBClock
     let startedAt: Instant
     let logger: Logger
@@ -32,7 +34,9 @@ struct AdminAPI: HTTPHandler {
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         do {
-            return try await route(request)
+            let response = try await route(request)
+            if request.method != "GET", request.method != "HEAD", (200..<300).contains(response.status) { await afterWrite() }
+            return response
         } catch let error as APIError {
             if error.status >= 500 { logger.error("admin request failed", ["target": request.target, "error": error.message]) }
             return error.response

@@ -93,7 +93,7 @@ final class Agent: Sendable {
             configuration: HTTPServer.Configuration(address: config.admin, name: "admin"),
             loops: [group.loops[0]],                 // the admin API is control plane: one loop is plenty
             handler: AdminAPI(store: store, metrics: metrics, auth: AdminAuth(adminToken: config.adminToken, readToken: config.readToken),
-                              node: .init(name: config.node, region: config.region), publisher: publisher, health: { prober.snapshot() }, clock: clock, startedAt: started,
+                              node: .init(name: config.node, region: config.region), publisher: publisher, health: { prober.snapshot() }, afterWrite: { await routing.catchUp(with: store) }, clock: clock, startedAt: started,
                               logger: logger.named("admin"), isReady: { [weak self] in self?.isReady ?? false }),
             logger: logger.named("admin"), registry: metrics)
         do {
@@ -168,11 +168,7 @@ final class Agent: Sendable {
     /// sees a REST change at once (the loops pick the new snapshot up before their next packet).
     private func followChanges(_ store: Store, _ routing: Routing) async {
         for await _ in store.changes {
-            do {
-                await routing.configChanged(try await store.configSnapshot())
-            } catch {
-                logger.error("cannot rebuild the routing snapshot; serving the previous one", ["error": "\(error)"])
-            }
+            await routing.catchUp(with: store)
         }
     }
 

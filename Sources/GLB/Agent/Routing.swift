@@ -35,6 +35,19 @@ actor Routing {
         rebuild()
     }
 
+    /// Compiles the store's config if it is newer than the one served. The admin API calls this
+    /// before it answers a write, so a client that got a 2xx finds the change in the very next
+    /// DNS answer or proxied request (read-your-writes), not a moment later.
+    func catchUp(with store: Store) async {
+        do {
+            let version = try await store.configVersion()
+            if let config, config.version >= version { return }
+            configChanged(try await store.configSnapshot())
+        } catch {
+            logger.error("cannot rebuild the routing snapshot; serving the previous one", ["error": "\(error)"])
+        }
+    }
+
     /// A cluster became routable or stopped being so.
     func healthChanged() {
         rebuild()

@@ -37,8 +37,7 @@ package final class HTTPServer: Sendable {
     let logger: Logger
     let metrics: Metrics
     private let states: Mutex<[LoopBound<ServerLoopState>]> = Mutex([])
-    let openConnections = Atomic<Int>(0)
-    private let drainWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+    let connections = ConnectionCounter()
     private let boundAddress = Mutex<SocketAddress?>(nil)
 
     struct Metrics: Sendable {
@@ -59,7 +58,7 @@ package final class HTTPServer: Sendable {
             rejectedConnections: registry.counter("glb_http_server_rejected_connections_total", help: "Connections closed at accept because the server was at its connection cap.", labels: label),
             duration: registry.histogram("glb_http_server_request_duration_seconds", help: "Time from a request's last byte to its response being queued.", labels: label))
         let gauge = registry.gauge("glb_http_server_connections", help: "Open connections on GLB's own HTTP servers.", labels: label)
-        registry.onCollect { [weak self] in gauge.set(Double(self?.openConnections.load(ordering: .relaxed) ?? 0)) }
+        registry.onCollect { [weak self] in gauge.set(Double(self?.connections.count ?? 0)) }
     }
 
     /// The address the server is listening on (with the real port when configured with port 0).
@@ -70,19 +69,11 @@ package final class HTTPServer: Sendable {
         var address = configuration.address
         for loop in loops {
             let bindTo = address
-            let result: Result<SocketAddress, SystemError> = await withCheckedContinuation { done in
-                loop.execute {
-                    do throws(SystemError) {
-                        let state = try ServerLoopState(server: self, loop: loop, address: bindTo)
-                        self.states.withLock { $0.append(LoopBound(state, loop: loop)) }
-                        done.resume(returning: .success(state.listenAddress))
-                    } catch {
-                        done.resume(returning: .failure(error))
-                    }
-                }
+            address = try await loop.submit { () throws(SystemError) -> SocketAddress in
+                let state = try ServerLoopState(server: self, loop: loop, address: bindTo)
+                self.states.withLock { $0.append(LoopBound(state, loop: loop)) }
+                return state.listenAddress       // later loops share the port the first one got
             }
-            let bound = try result.get()
-            address = bound            // later loops share the port the first one got
         }
         boundAddress.withLock { $0 = address }
     }
@@ -90,47 +81,9 @@ package final class HTTPServer: Sendable {
     /// Stops accepting, lets in-flight requests finish for up to `grace`, then closes what is left.
     package func shutdown(grace: Duration, clock: any GLBClock = SystemClock()) async {
         let states = self.states.withLock { $0 }
-        for state in states { state.withValue { $0.beginDrain() } }
-        if openConnections.load(ordering: .acquiring) > 0 {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.waitUntilDrained() }
-                group.addTask { try? await clock.sleep(for: grace) }
-                await group.next()
-                group.cancelAll()
-                self.wakeDrainWaiters()
-            }
-        }
-        await withTaskGroup(of: Void.self) { group in
-            for state in states {
-                group.addTask {
-                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                        state.withValue { $0.closeAll(); done.resume() }
-                    }
-                }
-            }
-        }
-    }
-
-    private func waitUntilDrained() async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let already = drainWaiters.withLock { waiters -> Bool in
-                if openConnections.load(ordering: .acquiring) == 0 { return true }
-                waiters.append(done)
-                return false
-            }
-            if already { done.resume() }
-        }
-    }
-
-    /// Called by a connection after it closed.
-    func connectionClosed() {
-        let left = openConnections.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue
-        if left == 0 { wakeDrainWaiters() }
-    }
-
-    private func wakeDrainWaiters() {
-        let waiters = drainWaiters.withLock { w in defer { w.removeAll() }; return w }
-        for waiter in waiters { waiter.resume() }
+        for state in states { await state.run { $0.beginDrain() } }
+        await connections.drained(within: grace, clock: clock)
+        for state in states { await state.run { $0.closeAll() } }
     }
 
     func countResponse(status: Int) {
@@ -171,11 +124,9 @@ final class ServerLoopState: Selectable {
                 return
             }
             guard let accepted else { return }
-            let open = server.openConnections.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue
-            guard open <= server.configuration.maxConnections else {
+            guard server.connections.admit(limit: server.configuration.maxConnections) else {
                 server.metrics.rejectedConnections.increment()
                 closeDescriptor(accepted.fd)
-                server.connectionClosed()
                 continue
             }
             let connection = HTTPServerConnection(fd: accepted.fd, peer: accepted.peer, state: self, now: now)
@@ -184,7 +135,7 @@ final class ServerLoopState: Selectable {
                 connections[ObjectIdentifier(connection)] = connection
             } catch {
                 closeDescriptor(accepted.fd)
-                server.connectionClosed()
+                server.connections.closed()
             }
         }
     }
@@ -192,7 +143,7 @@ final class ServerLoopState: Selectable {
     func writable(now: Instant) {}
 
     func removed(_ connection: HTTPServerConnection) {
-        if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil { server.connectionClosed() }
+        if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil { server.connections.closed() }
     }
 
     /// Stops accepting and asks every connection to finish.

@@ -1,4 +1,7 @@
 package import GLBCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// Authoritative DNS over UDP and TCP (RFC 1035 §4.2, RFC 7766) on the event loops.
@@ -55,19 +58,23 @@ package final class DNSServer: Sendable {
         var address = configuration.address
         for (index, loop) in loops.enumerated() {
             let bindTo = address
-            let result: Result<SocketAddress, SystemError> = await withCheckedContinuation { done in
-                loop.execute {
-                    do throws(SystemError) {
+            var attempt = 0
+            while true {
+                do throws(SystemError) {
+                    address = try await loop.submit { () throws(SystemError) -> SocketAddress in
                         let state = try DNSLoopState(server: self, loop: loop, address: bindTo, seed: UInt64(index) &+ 0x9E37_79B9,
                                                      metrics: self.shards[index])
                         self.states.withLock { $0.append(LoopBound(state, loop: loop)) }
-                        done.resume(returning: .success(state.boundAddress))
-                    } catch {
-                        done.resume(returning: .failure(error))
+                        return state.boundAddress        // later loops share the port the first one got
                     }
+                    break
+                } catch {
+                    // Port 0 gives UDP an ephemeral port that a TCP socket may already hold: try
+                    // another. A port the operator chose is never silently changed.
+                    attempt += 1
+                    guard bindTo.port == 0, error.errno == EADDRINUSE, attempt < 16 else { throw error }
                 }
             }
-            address = try result.get()
         }
         boundAddress.withLock { $0 = address }
     }
@@ -75,15 +82,7 @@ package final class DNSServer: Sendable {
     /// Closes every socket. DNS has no request to finish: a client whose query is lost retries.
     package func shutdown() async {
         let states = self.states.withLock { s in defer { s.removeAll() }; return s }
-        await withTaskGroup(of: Void.self) { group in
-            for state in states {
-                group.addTask {
-                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                        state.withValue { $0.close(); done.resume() }
-                    }
-                }
-            }
-        }
+        for state in states { await state.run { $0.close() } }
     }
 }
 
