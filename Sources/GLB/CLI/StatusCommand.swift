@@ -18,15 +18,16 @@ struct StatusCommand {
             cli.console.out("no services yet: add one with 'glb service add NAME --zone ZONE'")
             return .success
         }
-        var table = Table("SERVICE", "CLUSTER", "REGION", "ADDRESSES", "WEIGHT", "CANARY", "STATE", "HEALTH")
+        var table = Table("SERVICE", "CLUSTER", "REGION", "ADDRESSES", "WEIGHT", "CANARY", "STATE", "HEALTH", "LAST PROBE", "RTT")
         for service in services {
             let name = service["fqdn"]?.cell ?? service["name"]?.cell ?? "-"
             let clusters = service["clusters"]?.arrayValue ?? []
-            if clusters.isEmpty { table.add([name, "-", "-", "-", "-", "-", "-", "no clusters"]) }
+            if clusters.isEmpty { table.add([name, "-", "-", "-", "-", "-", "-", "no clusters", "-", "-"]) }
             for cluster in clusters {
                 let canary = cluster["canary_percent"].map { $0 == .null ? "-" : "\($0.cell)%" } ?? "-"
                 table.add([name, cluster["name"]?.cell ?? "-", cluster["region"]?.cell ?? "-", cluster["addresses"]?.cell ?? "-",
-                           cluster["weight"]?.cell ?? "-", canary, cluster["state"]?.cell ?? "-", cluster["health"]?.cell ?? "-"])
+                           cluster["weight"]?.cell ?? "-", canary, cluster["state"]?.cell ?? "-", cluster["health"]?.cell ?? "-",
+                           cluster["last_probe"]?.cell ?? "-", cluster["rtt_ms"].map { $0 == .null ? "-" : "\($0.cell)ms" } ?? "-"])
             }
         }
         cli.console.out(table.render())
