@@ -72,6 +72,10 @@ final class ProxyConnection: Selectable {
             do {
                 guard let count = try Socket.read(descriptor, into: &inbound) else { break }
                 if count == 0 { readClosed = true }
+                // A read that did not fill the space offered drained the socket: asking again
+                // would only return EAGAIN, and level-triggered epoll reports what arrives later
+                // (nginx clears `rev->ready` on a short recv for the same reason).
+                else if inbound.writableBytes > 0 { break }
             } catch {
                 close()                           // reset by the client: nothing to answer
                 return

@@ -79,6 +79,8 @@ final class UpstreamConnection: Selectable {
             do {
                 guard let count = try Socket.read(descriptor, into: &inbound) else { return }
                 if count == 0 { readClosed = true }
+                // Short read: drained (see `ProxyConnection.readable`); skip the EAGAIN read.
+                else if inbound.writableBytes > 0 { return }
             } catch {
                 readClosed = true
             }
