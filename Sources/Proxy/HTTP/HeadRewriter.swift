@@ -234,13 +234,17 @@ package enum HeadRewriter {
         buffer.writeInteger(UInt16(0x0D0A))
     }
 
+    /// Sixteen lower-case hex digits, built on the stack and appended with one write (a write
+    /// per digit cost ~1k instructions per request).
     private static func writeHex(_ value: UInt64, into buffer: inout ByteBuffer) {
-        var shift = 64
-        while shift > 0 {
-            shift -= 4
-            let nibble = UInt8((value >> UInt64(shift)) & 0xF)
-            buffer.writeInteger(nibble < 10 ? 0x30 + nibble : 0x61 + nibble - 10)
+        var text: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &text) { raw in
+            for i in 0..<16 {
+                let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * i)) & 0xF
+                raw[i] = nibble < 10 ? 0x30 + nibble : 0x61 + nibble - 10
+            }
         }
+        withUnsafeBytes(of: &text) { buffer.writeBytes($0) }
     }
 
     private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
