@@ -9,10 +9,17 @@
 /// `write*` appends at the writer index, growing the storage when needed. Loops keep one buffer per
 /// connection and reuse its capacity: `discardReadBytes()` moves the unread tail to the front
 /// instead of allocating.
-package struct ByteBuffer: Sendable, Equatable {
-    @usableFromInline package private(set) var storage: [UInt8]
-    package private(set) var readerIndex: Int = 0
-    package private(set) var writerIndex: Int = 0
+///
+/// Why `public` in an executable: the hot accessors and the write path are `@inlinable`, so that
+/// callers in other modules (the proxy's head rewriter writes a head a few bytes at a time) get
+/// them specialised and inlined. With Swift 6.3 and SwiftPM's default CMO, a `package`
+/// `@inlinable` body is *not* inlined or specialised in another module (measured: every
+/// `writeInteger(UInt8)` from `Proxy` stayed an unspecialised generic call, ~100 instructions
+/// each); a `public` one is. Everything else stays `package`.
+public struct ByteBuffer: Sendable, Equatable {
+    @usableFromInline package internal(set) var storage: [UInt8]
+    @usableFromInline package internal(set) var readerIndex: Int = 0
+    @usableFromInline package internal(set) var writerIndex: Int = 0
 
     package init(capacity: Int = 0) {
         storage = [UInt8](repeating: 0, count: capacity)
@@ -27,19 +34,27 @@ package struct ByteBuffer: Sendable, Equatable {
         self.init(bytes: string.utf8)
     }
 
-    package var capacity: Int { storage.count }
-    package var readableBytes: Int { writerIndex - readerIndex }
-    package var writableBytes: Int { storage.count - writerIndex }
-    package var isEmpty: Bool { readerIndex == writerIndex }
+    @inlinable public var capacity: Int { storage.count }
+    @inlinable public var readableBytes: Int { writerIndex - readerIndex }
+    @inlinable public var writableBytes: Int { storage.count - writerIndex }
+    @inlinable public var isEmpty: Bool { readerIndex == writerIndex }
 
     /// The readable bytes as an array slice. Slicing shares storage: no copy until one side writes.
-    package var readableView: ArraySlice<UInt8> { storage[readerIndex..<writerIndex] }
+    @inlinable
+    public var readableView: ArraySlice<UInt8> { storage[readerIndex..<writerIndex] }
 
     // MARK: Writing
 
     /// Makes room for at least `count` more bytes, doubling so appends stay amortised O(1).
-    package mutating func reserveWritable(_ count: Int) {
+    @inlinable
+    public mutating func reserveWritable(_ count: Int) {
         guard writableBytes < count else { return }
+        growWritable(count)
+    }
+
+    /// The slow half of `reserveWritable`, out of line.
+    @usableFromInline
+    mutating func growWritable(_ count: Int) {
         if readerIndex > 0, readerIndex == writerIndex {
             readerIndex = 0
             writerIndex = 0
@@ -51,11 +66,20 @@ package struct ByteBuffer: Sendable, Equatable {
         storage.append(contentsOf: repeatElement(0, count: newCapacity - storage.count))
     }
 
-    package mutating func writeBytes(_ bytes: some Collection<UInt8>) {
+    /// Appends `bytes`: one `memcpy` for contiguous collections (arrays, slices, buffers).
+    @inlinable
+    public mutating func writeBytes(_ bytes: some Collection<UInt8>) {
         let count = bytes.count
         reserveWritable(count)
+        let start = writerIndex
         storage.withUnsafeMutableBufferPointer { dst in
-            _ = UnsafeMutableBufferPointer(rebasing: dst[writerIndex..<(writerIndex + count)]).initialize(from: bytes)
+            let copied: Void? = bytes.withContiguousStorageIfAvailable { src in
+                guard let from = src.baseAddress, src.count > 0 else { return }
+                (dst.baseAddress! + start).update(from: from, count: src.count)
+            }
+            if copied == nil {
+                _ = UnsafeMutableBufferPointer(rebasing: dst[start..<(start + count)]).initialize(from: bytes)
+            }
         }
         writerIndex += count
     }
@@ -65,7 +89,8 @@ package struct ByteBuffer: Sendable, Equatable {
         string.withUTF8 { writeBytes($0) }
     }
 
-    package mutating func writeInteger<T: FixedWidthInteger>(_ value: T) {
+    @inlinable
+    public mutating func writeInteger<T: FixedWidthInteger>(_ value: T) {
         let size = MemoryLayout<T>.size
         reserveWritable(size)
         let bigEndian = value.bigEndian
@@ -102,7 +127,8 @@ package struct ByteBuffer: Sendable, Equatable {
         }
     }
 
-    package mutating func moveReaderIndex(forwardBy count: Int) {
+    @inlinable
+    public mutating func moveReaderIndex(forwardBy count: Int) {
         precondition(count >= 0 && count <= readableBytes, "reader index beyond writer index")
         readerIndex += count
         if readerIndex == writerIndex {
@@ -142,7 +168,8 @@ package struct ByteBuffer: Sendable, Equatable {
     }
 
     /// Random access: the byte at absolute `index`, or nil if it is not readable.
-    package func getByte(at index: Int) -> UInt8? {
+    @inlinable
+    public func getByte(at index: Int) -> UInt8? {
         guard index >= readerIndex, index < writerIndex else { return nil }
         return storage[index]
     }
@@ -171,10 +198,11 @@ package struct ByteBuffer: Sendable, Equatable {
     }
 
     /// Forgets every byte, keeping the capacity.
-    package mutating func clear() {
+    @inlinable
+    public mutating func clear() {
         readerIndex = 0
         writerIndex = 0
     }
 
-    package static func == (a: ByteBuffer, b: ByteBuffer) -> Bool { a.readableView == b.readableView }
+    public static func == (a: ByteBuffer, b: ByteBuffer) -> Bool { a.readableView == b.readableView }
 }

@@ -13,11 +13,15 @@ package protocol Selectable: AnyObject {
 }
 
 /// What a `Selectable` wants to hear about.
-package struct Interest: OptionSet, Sendable {
-    package let rawValue: UInt8
-    package init(rawValue: UInt8) { self.rawValue = rawValue }
+///
+/// Public and inlinable for the reason given on `ByteBuffer`: the proxy computes interests on
+/// every event, and with a `package` conformance each `[]` and `insert` from another module was
+/// an unspecialised generic `SetAlgebra` call (~2k instructions per proxied request).
+public struct Interest: OptionSet, Sendable {
+    public let rawValue: UInt8
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    package static let read = Interest(rawValue: 1)
-    package static let write = Interest(rawValue: 2)
-    package static let none: Interest = []
+    @inlinable public static var read: Interest { Interest(rawValue: 1) }
+    @inlinable public static var write: Interest { Interest(rawValue: 2) }
+    @inlinable public static var none: Interest { Interest(rawValue: 0) }
 }

@@ -168,6 +168,42 @@ package struct HTTPHeaders: Sendable, RandomAccessCollection {
         }
     }
 
+    /// Calls `body` with every field `removeHopByHopFields()` would keep, in order, without
+    /// changing the list. A proxy that writes a head straight to the wire uses this: editing a
+    /// copy of a parsed head's index (which the head still shares) would copy it once per message.
+    package func forEachEndToEndField(_ body: (_ name: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>) -> Void) {
+        // Each field costs one switch on its length. Connection's tokens are looked at once, and
+        // per field only if one of them names a field that is present and not hop-by-hop anyway
+        // (`close` and `keep-alive`, the usual ones, never are).
+        let checkTokens = connectionNamesPresentField()
+        storage.withUnsafeBufferPointer { bytes in
+            for field in fields {
+                if Self.isHopByHop(bytes, field.name) { continue }
+                if checkTokens, namedInConnection(bytes, field.name) { continue }
+                body(storage[field.name], storage[field.value])
+            }
+        }
+    }
+
+    /// True if a Connection token names a field of this list that is not hop-by-hop by itself.
+    private func connectionNamesPresentField() -> Bool {
+        guard contains("connection") else { return false }
+        for token in tokens(for: "connection") {
+            let wellKnown = token.withUnsafeBufferPointer { Self.isHopByHop($0, 0..<$0.count) }
+            if !wellKnown, contains(.bytes(token)) { return true }
+        }
+        return false
+    }
+
+    /// True if a token of a Connection field equals the field name at `name`.
+    private func namedInConnection(_ bytes: UnsafeBufferPointer<UInt8>, _ name: Range<Int>) -> Bool {
+        for token in tokens(for: "connection") {
+            let matches = token.withUnsafeBufferPointer { HTTPBytes.equalsIgnoringCase(bytes, name, $0) }
+            if matches { return true }
+        }
+        return false
+    }
+
     private static func isHopByHop(_ bytes: UnsafeBufferPointer<UInt8>, _ name: Range<Int>) -> Bool {
         func equals(_ literal: StaticString) -> Bool {
             literal.withUTF8Buffer { HTTPBytes.equalsIgnoringCase(bytes, name, $0) }

@@ -119,8 +119,8 @@ package final class HTTPProxy: Sendable {
     /// Stops accepting and closes idle connections; requests in flight finish (their responses
     /// carry `Connection: close`) for up to `grace`; then everything left is closed.
     package func shutdown(grace: Duration, clock: any GLBClock = SystemClock()) async {
-        // The states stay referenced until the proxy goes: connections and timers still on the
-        // loops hold them unowned.
+        // The states stay referenced until the proxy goes. Connections on the loops hold their
+        // state and this proxy strongly until they close; the states hold the proxy unowned.
         let states = self.states.withLock { $0 }
         await Self.onEach(states) { $0.beginDrain() }
         if openConnections.load(ordering: .acquiring) > 0 {

@@ -6,7 +6,7 @@ package import GLBCore
 ///
 /// Requests, client → origin:
 /// - hop-by-hop fields go (Connection, every field it names, Keep-Alive, TE, Transfer-Encoding,
-///   Upgrade, Trailer, Proxy-Connection: `HTTPHeaders.removeHopByHopFields`);
+///   Upgrade, Trailer, Proxy-Connection: `HTTPHeaders.forEachEndToEndField`);
 /// - `X-Forwarded-For` is appended to (the client's address after any earlier hops);
 ///   `X-Forwarded-Proto` and `X-Forwarded-Host` are set by GLB, replacing what the client sent,
 ///   because GLB is the edge and those values from a client could be forged;
@@ -36,29 +36,31 @@ package enum HeadRewriter {
 
     /// Appends the head to send upstream for the client request `head`.
     package static func writeRequest(_ head: HTTPHead, context: RequestContext, into buffer: inout ByteBuffer) {
-        var headers = head.headers
+        // Not a mutable copy with the hop-by-hop fields removed: the copy would share the parsed
+        // head's field index and copy it on the first removal, one allocation per message.
+        let headers = head.headers
         let upgrade = head.isUpgrade ? headers.first("upgrade") : nil
         let host = headers.first("host")
         let hasRequestID = headers.contains("x-request-id")
-        headers.removeHopByHopFields()
 
         head.method.withBytes { buffer.writeBytes($0) }
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeBytes(head.target)
         literal(" HTTP/1.1\r\n", into: &buffer)
         var forwardedFor = false
-        for (name, value) in headers {
+        headers.forEachEndToEndField { name, value in
             switch dropped(name) {
             case .keep: field(name, value, into: &buffer)
             case .forwardedFor: forwardedFor = true
-            case .drop: continue
+            case .drop: break
             }
         }
         literal("X-Forwarded-For: ", into: &buffer)
         if forwardedFor {
             // Earlier hops' addresses in order, then ours, as one field (RFC 9110 §5.3 lets a
             // list-valued field's lines be combined with commas).
-            for value in headers.values(for: "x-forwarded-for") {
+            headers.forEachEndToEndField { name, value in
+                guard dropped(name) == .forwardedFor else { return }
                 buffer.writeBytes(value)
                 literal(", ", into: &buffer)
             }
@@ -105,9 +107,8 @@ package enum HeadRewriter {
     /// Appends the head to send the client for the origin's response `head`. `setCookie` is the
     /// canary side to pin with a cookie, if one is due.
     package static func writeResponse(_ head: HTTPHead, framing: ResponseFraming, setCookie: Bool?, into buffer: inout ByteBuffer) {
-        var headers = head.headers
+        let headers = head.headers
         let upgrade = head.status == 101 ? headers.first("upgrade") : nil
-        headers.removeHopByHopFields()
         literal("HTTP/1.1 ", into: &buffer)
         let status = head.status
         buffer.writeInteger(UInt8(0x30 + status / 100))
@@ -116,7 +117,7 @@ package enum HeadRewriter {
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeBytes(head.reason)
         crlf(into: &buffer)
-        for (name, value) in headers { field(name, value, into: &buffer) }
+        headers.forEachEndToEndField { name, value in field(name, value, into: &buffer) }
         if framing.chunked { literal("Transfer-Encoding: chunked\r\n", into: &buffer) }
         if let upgrade {
             literal("Connection: upgrade\r\nUpgrade: ", into: &buffer)
@@ -170,7 +171,18 @@ package enum HeadRewriter {
 
     /// The text form of `ip`, once per client connection (inet_ntop).
     package static func addressText(_ ip: IPAddress) -> [UInt8] {
-        Array(ip.description.utf8)
+        guard case .v4(let address) = ip else { return Array(ip.description.utf8) }
+        // Dotted quad by hand: inet_ntop goes through sprintf, ~2k instructions per connection.
+        var text: [UInt8] = []
+        text.reserveCapacity(15)
+        for shift in stride(from: UInt32(24), through: 0, by: -8) {
+            let octet = UInt8(truncatingIfNeeded: address >> shift)
+            if shift != 24 { text.append(UInt8(ascii: ".")) }
+            if octet >= 100 { text.append(0x30 + octet / 100) }
+            if octet >= 10 { text.append(0x30 + octet / 10 % 10) }
+            text.append(0x30 + octet % 10)
+        }
+        return text
     }
 
     // MARK: Pieces
@@ -222,13 +234,17 @@ package enum HeadRewriter {
         buffer.writeInteger(UInt16(0x0D0A))
     }
 
+    /// Sixteen lower-case hex digits, built on the stack and appended with one write (a write
+    /// per digit cost ~1k instructions per request).
     private static func writeHex(_ value: UInt64, into buffer: inout ByteBuffer) {
-        var shift = 64
-        while shift > 0 {
-            shift -= 4
-            let nibble = UInt8((value >> UInt64(shift)) & 0xF)
-            buffer.writeInteger(nibble < 10 ? 0x30 + nibble : 0x61 + nibble - 10)
+        var text: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &text) { raw in
+            for i in 0..<16 {
+                let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * i)) & 0xF
+                raw[i] = nibble < 10 ? 0x30 + nibble : 0x61 + nibble - 10
+            }
         }
+        withUnsafeBytes(of: &text) { buffer.writeBytes($0) }
     }
 
     private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {

@@ -92,8 +92,10 @@ extension ProxyConnection {
                 upstream = connection
                 exchange.upstreamStarted = now
                 if connection.connecting {
-                    connection.connectTimer = loop.schedule(after: proxy.configuration.upstreamConnectTimeout) { [weak self, weak connection] in
-                        guard let self, let connection, connection === self.upstream, connection.connecting else { return }
+                    // Unowned: the upstream's `close()` cancels this timer, and the client connection
+                    // closes its upstream when it closes.
+                    connection.connectTimer = loop.schedule(after: proxy.configuration.upstreamConnectTimeout) { [unowned self, unowned connection] in
+                        guard connection === self.upstream, connection.connecting else { return }
                         self.upstreamFailed(.connectTimeout, now: self.loop.clock.now)
                         self.pump(now: self.loop.clock.now)
                     }

@@ -218,7 +218,7 @@ final class ProxyLoopState {
 
 /// Skips ejected endpoints and the cluster a retry is leaving.
 struct SkipFilter: EndpointFilter {
-    unowned let state: ProxyLoopState
+    let state: ProxyLoopState
     let avoidCluster: Int32
     let now: Instant
 

@@ -43,6 +43,15 @@ func rewritten(_ request: String, client: String = "192.0.2.7") throws -> String
         #expect(out.hasPrefix("GET / HTTP/1.1\r\n") && out.hasSuffix("\r\n\r\n"))
     }
 
+    @Test(arguments: [
+        (UInt32(0x7F00_0001), "127.0.0.1"), (0, "0.0.0.0"), (0xFFFF_FFFF, "255.255.255.255"),
+        (0x0A09_6364, "10.9.99.100"), (0xC000_0201, "192.0.2.1"),
+    ])
+    func anIPv4ClientAddressIsWrittenAsADottedQuad(address: UInt32, text: String) {
+        #expect(String(decoding: HeadRewriter.addressText(.v4(address)), as: UTF8.self) == text)
+        #expect(HeadRewriter.addressText(.v4(address)) == Array(IPAddress.v4(address).description.utf8))
+    }
+
     @Test func anHTTP10RequestIsForwardedAsHTTP11() throws {
         #expect(try rewritten("GET / HTTP/1.0\r\nHost: h\r\n\r\n").hasPrefix("GET / HTTP/1.1\r\n"))
     }
