@@ -1,5 +1,8 @@
 package import GLBCore
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Authoritative DNS over UDP and TCP (RFC 1035 §4.2, RFC 7766) on the event loops.
 ///
@@ -51,7 +54,24 @@ package final class DNSServer: Sendable {
     package var address: SocketAddress? { boundAddress.withLock { $0 } }
 
     /// Binds a UDP socket and a TCP listener on every loop.
+    ///
+    /// With port 0 the UDP socket picks a port and TCP must get the same one, which an outgoing
+    /// TCP connection may already hold as its ephemeral port (both come from one range): then
+    /// everything bound so far is closed and another port is tried, a few times.
     package func start() async throws(SystemError) {
+        var attempt = 0
+        while true {
+            do {
+                return try await bindEveryLoop()
+            } catch {
+                attempt += 1
+                guard configuration.address.port == 0, error.errno == EADDRINUSE, attempt < 8 else { throw error }
+                await shutdown()
+            }
+        }
+    }
+
+    private func bindEveryLoop() async throws(SystemError) {
         var address = configuration.address
         for (index, loop) in loops.enumerated() {
             let bindTo = address
