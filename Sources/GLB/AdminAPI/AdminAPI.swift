@@ -19,6 +19,8 @@ struct AdminAPI: HTTPHandler {
     let publisher: SnapshotPublisher
     /// What the prober knows now, by target id (`service/cluster`).
     let health: @Sendable () -> [String: TargetHealth]
+    /// The gossip members this node sees, itself first; nil when gossip is off.
+    let members: @Sendable () -> [GossipMember]?
     let clock: any GLBClock
     let startedAt: Instant
     let logger: Logger
@@ -72,6 +74,8 @@ struct AdminAPI: HTTPHandler {
             return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render())
         case (.status, _):
             return try await status()
+        case (.members, _):
+            return membersAnswer()
         case (.audit, _):
             return try await audit(request)
         case (.zones, _):

@@ -37,6 +37,7 @@ final class Agent: Sendable {
         var admin: SocketAddress
         var dns: SocketAddress?
         var http: SocketAddress?
+        var gossip: SocketAddress?
     }
 
     /// Runs the node until `shutdown` returns, then stops cleanly. `onReady` is called once every
@@ -89,11 +90,13 @@ final class Agent: Sendable {
             proxy = server
         }
 
+        let gossip = try await startGossip(loop: group.loops[0], dns: dns?.address, http: proxy?.address)
+
         let admin = HTTPServer(
             configuration: HTTPServer.Configuration(address: config.admin, name: "admin"),
             loops: [group.loops[0]],                 // the admin API is control plane: one loop is plenty
             handler: AdminAPI(store: store, metrics: metrics, auth: AdminAuth(adminToken: config.adminToken, readToken: config.readToken),
-                              node: .init(name: config.node, region: config.region), publisher: publisher, health: { prober.snapshot() }, clock: clock, startedAt: started,
+                              node: .init(name: config.node, region: config.region), publisher: publisher, health: { prober.snapshot() }, members: { gossip?.members() }, clock: clock, startedAt: started,
                               logger: logger.named("admin"), isReady: { [weak self] in self?.isReady ?? false }),
             logger: logger.named("admin"), registry: metrics)
         do {
@@ -108,10 +111,11 @@ final class Agent: Sendable {
         logger.info("glb agent ready", [
             "node": config.node, "region": config.region, "admin": admin.address.map { "\($0)" } ?? "-",
             "dns": dns?.address.map { "\($0)" } ?? "off", "http": proxy?.address.map { "\($0)" } ?? "off",
+            "gossip": gossip.map { "\($0.address)" } ?? "off",
             "data": config.dataDirectory, "zones": config.zones.joined(separator: ","),
             "startup_ms": String((clock.now - started).milliseconds),
         ])
-        onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address, http: proxy?.address))
+        onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address, http: proxy?.address, gossip: gossip?.address))
 
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await self.followChanges(store, routing) }
@@ -121,6 +125,11 @@ final class Agent: Sendable {
         }
 
         ready.store(false, ordering: .releasing)
+        if let gossip {
+            // Goodbye first: peers record `left` at once instead of suspecting a dead node.
+            await gossip.agent.leave()
+            logger.info("left the gossip cluster")
+        }
         logger.info("stopping: finishing in-flight requests", ["grace_s": "\(config.shutdownGrace)"])
         await dns?.shutdown()
         async let proxyDrained: Void? = proxy?.shutdown(grace: config.shutdownGrace, clock: clock)
@@ -128,6 +137,37 @@ final class Agent: Sendable {
         _ = await (proxyDrained, adminDrained)
         await store.close()
         logger.info("stopped")
+    }
+
+    /// The running gossip member and where it listens.
+    struct Gossip: Sendable {
+        let agent: GossipAgent
+        let address: SocketAddress
+        func members() -> [GossipMember] { agent.members() }
+    }
+
+    /// Starts the SWIM member on `loop` when --gossip is set, and joins through --join.
+    private func startGossip(loop: EventLoop, dns: SocketAddress?, http: SocketAddress?) async throws -> Gossip? {
+        guard let bind = config.gossip else { return nil }
+        let metadata = NodeMetadata(dns: dns.map { "\($0)" }, http: http.map { "\($0)" })
+        var seed = SplitMix64(seed: UInt64(bitPattern: clock.wallMilliseconds) ^ UInt64(truncatingIfNeeded: config.node.hashValue))
+        let agent = GossipAgent(name: config.node, region: config.region, metadata: metadata.bytes, config: config.gossipTuning,
+                                keyring: config.gossipKeyring, loop: loop, registry: metrics, seed: seed.next())
+        do {
+            let address = try await agent.start(bind: bind, seeds: config.join)
+            logger.info("gossip started", ["address": "\(address)", "join": config.join.map { "\($0)" }.joined(separator: ","),
+                                           "encrypted": config.gossipKeyring == nil ? "no" : "yes"])
+            return Gossip(agent: agent, address: address)
+        } catch {
+            switch error {
+            case .plaintextOffLoopback:
+                throw AgentError("--gossip: without --gossip-key-file or GLB_GOSSIP_KEY, gossip stays on loopback")
+            case .socket(let cause):
+                throw AgentError("--gossip: cannot listen on \(bind) (UDP): \(cause)")
+            case .alreadyStarted:
+                throw AgentError("--gossip: started twice")
+            }
+        }
     }
 
     private func openStore() throws -> Store {
