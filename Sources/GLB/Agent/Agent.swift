@@ -117,8 +117,17 @@ final class Agent: Sendable {
         ])
         onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address, http: proxy?.address, gossip: gossip?.address))
 
+        let replicator: Replicator? = if let gossip {
+            try await Replicator(store: store, gossip: gossip.agent, node: config.node, logger: logger.named("replication"))
+        } else {
+            nil
+        }
         await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await self.followChanges(store, routing) }
+            tasks.addTask { await self.followChanges(store, routing, replicator) }
+            if let gossip, let replicator {
+                tasks.addTask { for await event in gossip.agent.events { await replicator.handle(event) } }
+                tasks.addTask { await self.sendDigests(replicator) }
+            }
             tasks.addTask { await self.followHealth(prober, routing, store) }
             await shutdown()
             tasks.cancelAll()
@@ -185,7 +194,7 @@ final class Agent: Sendable {
     }
 
     /// Creates the zones named by --zone that the store does not have yet. Zones already there
-    /// are left as the operator last set them.
+    /// are left as the operator last set them, and so are zones a peer replicates later.
     private func ensureZones(_ store: Store) async throws {
         let context = WriteContext(actor: "node:\(config.node)", source: "glb agent --zone")
         for name in config.zones where try await store.zone(named: name) == nil {
@@ -193,7 +202,8 @@ final class Agent: Sendable {
             // so a resolver delegated here can find us (RFC 1034 §4.2.1).
             var glue: [String: [String]] = [:]
             if let dns = config.dns, dns.ip != .v4(0) { glue["ns1.\(name)"] = ["\(dns.ip)"] }
-            _ = try await store.putZone(Zone(name: name, nameservers: ["ns1.\(name)"], glue: glue), context: context)
+            // At the seed version: any zone row an operator wrote, on any node, wins over this one.
+            _ = try await store.seedZone(Zone(name: name, nameservers: ["ns1.\(name)"], glue: glue), context: context)
             logger.info("zone created", ["zone": name])
         }
     }
@@ -206,13 +216,24 @@ final class Agent: Sendable {
 
     /// Rebuilds and publishes the routing snapshot after every committed config write, so `dig`
     /// sees a REST change at once (the loops pick the new snapshot up before their next packet).
-    private func followChanges(_ store: Store, _ routing: Routing) async {
+    /// Then hands the write to replication, which gossips the rows this node wrote.
+    private func followChanges(_ store: Store, _ routing: Routing, _ replicator: Replicator?) async {
         for await _ in store.changes {
             do {
                 await routing.configChanged(try await store.configSnapshot())
             } catch {
                 logger.error("cannot rebuild the routing snapshot; serving the previous one", ["error": "\(error)"])
             }
+            await replicator?.localChanged()
+        }
+    }
+
+    /// A digest at once (for the members already known), then every interval: the catch-up
+    /// path for a node that missed rows while it was away or a packet was lost.
+    private func sendDigests(_ replicator: Replicator) async {
+        while !Task.isCancelled {
+            await replicator.sendDigest()
+            do { try await clock.sleep(until: clock.now + config.replicationDigestInterval) } catch { return }
         }
     }
 

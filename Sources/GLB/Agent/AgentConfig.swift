@@ -31,6 +31,9 @@ struct AgentConfig: Sendable {
     var gossipKeyring: Keyring?
     /// Not a flag: `.regions` in production, `.fast` in tests (see `GossipConfig.regions`).
     var gossipTuning = GossipConfig.regions
+    /// Not a flag: how often each node gossips its replication digest, so a node that missed
+    /// rows catches up (tests make it short).
+    var replicationDigestInterval = Duration.seconds(30)
 
     static let options: [Arguments.OptionSpec] = [
         .init("data", value: "DIR", env: "GLB_DATA", help: "state directory; the SQLite store lives here (default ./glb-data)"),
