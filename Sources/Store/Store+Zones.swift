@@ -1,3 +1,5 @@
+package import GLBCore
+
 extension Store {
     static let zoneColumns = "name, ttl, negative_ttl, nameservers, hostmaster, version, origin, deleted, glue"
 
@@ -68,5 +70,26 @@ extension Store {
         try connection.query("SELECT \(Store.zoneColumns) FROM zones WHERE name = ?", [.text(name)]) { row throws(StoreError) in
             try Store.zone(from: row)
         }.first
+    }
+}
+
+extension Store {
+    /// The version of a zone a node creates on its own from `--zone`: below any real write, so
+    /// a zone row written by an operator on any node (and replicated) always wins over it, and a
+    /// node that joins later does not reset the zone's settings cluster-wide with its defaults.
+    package static let seedVersion = HLCTimestamp(wallMilliseconds: 0, logical: 1)
+
+    /// Creates `zone` at `seedVersion` unless a row for it exists (live or tombstone); returns
+    /// whether it did.
+    package func seedZone(_ zone: Zone, context: WriteContext) throws(StoreError) -> Bool {
+        var zone = try validate(zone)
+        zone.version = Store.seedVersion
+        zone.origin = nodeID
+        guard try zoneRow(named: zone.name) == nil else { return false }
+        let seeded = zone
+        _ = try apply(remote: [.zone(seeded, deleted: false)])
+        try connection.run("UPDATE audit SET actor = ?, source = ? WHERE id = (SELECT max(id) FROM audit)",
+                           [.text(context.actor), .text(context.source)])
+        return true
     }
 }

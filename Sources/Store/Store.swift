@@ -55,7 +55,7 @@ package actor Store {
     package nonisolated let nodeID: String
     let clock: any GLBClock
     var hlc: HybridLogicalClock
-    private let continuation: AsyncStream<HLCTimestamp>.Continuation
+    let continuation: AsyncStream<HLCTimestamp>.Continuation
 
     /// The config version after every committed write, newest only (`bufferingNewest(1)`): a
     /// slow reader skips intermediate versions, which is right for a reader that rebuilds from

@@ -1,5 +1,6 @@
 import Foundation
 import GLBCore
+import HealthProber
 import Testing
 @testable import GLB
 
@@ -7,7 +8,7 @@ import Testing
 /// which must name the flag (the agent exits 2 before it touches the data directory).
 @Suite struct AgentConfigTests {
     static func config(_ argv: [String], env: [String: String] = [:]) throws(UsageError) -> AgentConfig {
-        try AgentConfig(try Arguments(argv, specs: AgentConfig.options, environment: env))
+        try AgentConfig(try Arguments(argv, specs: AgentConfig.options, environment: env), environment: env)
     }
 
     @Test func defaults() throws {
@@ -35,6 +36,14 @@ import Testing
     }
 
     static let token = "0123456789abcdef-token"
+    /// 32 bytes of 0x07, base64.
+    static let key = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc="
+    /// A key file with that key, written once for the table below.
+    static let keyFile: String = {
+        let path = NSTemporaryDirectory() + "glb-test-gossip-\(getpid()).key"
+        _ = FileManager.default.createFile(atPath: path, contents: Data("# test key\n\(key)\n".utf8))
+        return path
+    }()
     static let settings: [Setting] = [
         Setting(option: "data", value: "/var/lib/glb") { $0.dataDirectory == "/var/lib/glb" },
         Setting(option: "zone", value: "GLB.Example,other.example.,glb.example.") { $0.zones == ["glb.example.", "other.example."] },
@@ -50,6 +59,11 @@ import Testing
         Setting(option: "shutdown-grace", value: "2.5") { $0.shutdownGrace == .milliseconds(2500) },
         Setting(option: "http-default-service", value: "WWW.glb.example") { $0.httpDefaultService == "www.glb.example." },
         Setting(option: "access-log", value: "0.25") { $0.accessLogSampleRate == 0.25 },
+        Setting(option: "gossip", value: "127.0.0.1:7946") { $0.gossip == SocketAddress(ip: .v4(0x7F00_0001), port: 7946) },
+        Setting(option: "join", value: "127.0.0.2:7946,127.0.0.3:7946") {
+            $0.join == [SocketAddress(ip: .v4(0x7F00_0002), port: 7946), SocketAddress(ip: .v4(0x7F00_0003), port: 7946)] && $0.gossip != nil
+        },
+        Setting(option: "gossip-key-file", value: keyFile) { $0.gossipKeyring?.primary.bytes == [UInt8](repeating: 7, count: 32) },
     ]
 
     @Test func everyOptionHasARowHereAndAGLBEnvironmentTwin() {
@@ -60,16 +74,29 @@ import Testing
         }
     }
 
+    /// What some options need beside them (--join needs --gossip).
+    static func companions(_ option: String) -> [String] { option == "join" ? ["--gossip", "127.0.0.1:7946"] : [] }
+
     @Test(arguments: settings)
     func theFlagSetsIt(_ s: Setting) throws {
-        #expect(s.check(try Self.config(["--\(s.option)", s.value])))
-        #expect(s.check(try Self.config(["--\(s.option)=\(s.value)"])))
+        #expect(s.check(try Self.config(Self.companions(s.option) + ["--\(s.option)", s.value])))
+        #expect(s.check(try Self.config(Self.companions(s.option) + ["--\(s.option)=\(s.value)"])))
     }
 
     @Test(arguments: settings)
     func theEnvironmentTwinSetsIt(_ s: Setting) throws {
         let env = try #require(AgentConfig.options.first { $0.name == s.option }?.environment)
-        #expect(s.check(try Self.config([], env: [env: s.value])))
+        #expect(s.check(try Self.config(Self.companions(s.option), env: [env: s.value])))
+    }
+
+    @Test func gossipIsOffByDefaultAndTheKeyMayComeFromTheEnvironment() throws {
+        let plain = try Self.config([])
+        #expect(plain.gossip == nil)
+        #expect(plain.join == [])
+        #expect(plain.gossipKeyring == nil)
+        let keyed = try Self.config(["--gossip", "0.0.0.0:7946", "--join", "10.0.0.2:7946"], env: [AgentConfig.gossipKeyVariable: Self.key])
+        #expect(keyed.gossipKeyring?.primary.bytes == [UInt8](repeating: 7, count: 32))
+        #expect(keyed.gossip == SocketAddress(ip: .v4(0), port: 7946), "with a key any address may gossip")
     }
 
     @Test func aFlagBeatsItsEnvironmentTwin() throws {
@@ -115,6 +142,15 @@ import Testing
         Refusal(argv: ["--shutdown-grace", "-1"], mentions: ["--shutdown-grace"]),
         Refusal(argv: ["--data", ""], mentions: ["--data"]),
         Refusal(argv: ["--frobnicate"], mentions: ["--frobnicate"]),
+        Refusal(argv: ["--gossip", "0.0.0.0:7946"], mentions: ["--gossip", "loopback", "--gossip-key-file", "GLB_GOSSIP_KEY"]),
+        Refusal(argv: ["--gossip", "127.0.0.1:7946", "--join", "10.0.0.2:7946"], mentions: ["--join", "10.0.0.2:7946", "loopback"]),
+        Refusal(argv: ["--join", "127.0.0.1:7946"], mentions: ["--join", "--gossip"]),
+        Refusal(argv: ["--gossip", "127.0.0.1:7946", "--join", "nope"], mentions: ["--join", "nope"]),
+        Refusal(argv: ["--gossip", "nope"], mentions: ["--gossip", "nope"]),
+        Refusal(argv: ["--gossip", "127.0.0.1:1", "--gossip-key-file", "/nonexistent/glb.key"], mentions: ["--gossip-key-file", "/nonexistent/glb.key"]),
+        Refusal(argv: ["--gossip", "127.0.0.1:1"], env: ["GLB_GOSSIP_KEY": "c2hvcnQ="], mentions: ["GLB_GOSSIP_KEY", "32 bytes"]),
+        Refusal(argv: ["--gossip", "127.0.0.1:1"], env: ["GLB_GOSSIP_KEY": "not base64!"], mentions: ["GLB_GOSSIP_KEY", "base64"]),
+        Refusal(argv: ["--gossip-key-file", keyFile], env: ["GLB_GOSSIP_KEY": key], mentions: ["--gossip-key-file", "GLB_GOSSIP_KEY"]),
     ]
 
     @Test(arguments: refusals)
@@ -174,6 +210,8 @@ import Testing
             let env = try #require(option.environment)
             #expect(lines.contains { $0.hasPrefix(env + "=") || $0.hasPrefix("#" + env + "=") }, "\(env) is missing from deploy/glb.env.example")
         }
+        let keyVariable = AgentConfig.gossipKeyVariable
+        #expect(lines.contains { $0.hasPrefix(keyVariable + "=") || $0.hasPrefix("#" + keyVariable + "=") }, "\(keyVariable) is missing")
         // The settings it leaves on must make a configuration the agent accepts.
         var env: [String: String] = [:]
         for line in lines where line.hasPrefix("GLB_") {

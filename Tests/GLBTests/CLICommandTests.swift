@@ -383,3 +383,26 @@ import Testing
         #expect(gone.err.contains("cannot reach the GLB admin API at 127.0.0.1:1"))
     }
 }
+
+extension CLICommandTests {
+    static let members = #"{"gossip":true,"members":[{"name":"eu-1","region":"eu-west","address":"10.0.0.1:7946","status":"alive","incarnation":0,"rtt_ms":null,"dns":"10.0.0.1:53","http":null},{"name":"us-1","region":"us-east","address":"10.0.0.2:7946","status":"suspect","incarnation":3,"rtt_ms":81.25,"dns":null,"http":null}]}"#
+
+    @Test func membersPrintsATableJSONOrAHintWhenGossipIsOff() async {
+        let run = await Self.glb(["members"], answers: ["GET /v1/members": (200, Self.members)])
+        #expect(run.code == .success)
+        #expect(run.out == """
+            NAME  REGION   ADDRESS        STATUS   INCARNATION  RTT
+            eu-1  eu-west  10.0.0.1:7946  alive    0            -
+            us-1  us-east  10.0.0.2:7946  suspect  3            81.25ms
+
+            """)
+        let json = await Self.glb(["members", "--json"], answers: ["GET /v1/members": (200, Self.members)])
+        #expect(json.out.contains(#""incarnation":3"#))
+        let off = await Self.glb(["members"], answers: ["GET /v1/members": (200, #"{"gossip":false,"members":[]}"#)])
+        #expect(off.out.contains("gossip is off"))
+        let stray = await Self.glb(["members", "x"])
+        #expect(stray.code == .usage)
+        let status = #"{"node":{"name":"eu-1","region":"eu-west"},"config_version":"17.0","uptime_s":5,"members":3,"zones":[],"services":[]}"#
+        #expect(await Self.glb(["status"], answers: ["GET /v1/status": (200, status)]).out.hasPrefix("node eu-1 (region eu-west), config version 17.0, 3 live members, up 5s"))
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import GLBCore
+import HealthProber
 import GLBTestSupport
 @testable import GLB
 
@@ -20,6 +21,7 @@ final class RunningAgent: Sendable {
     let address: SocketAddress
     let dns: SocketAddress?
     let http: SocketAddress?
+    let gossip: SocketAddress?
     let dataDirectory: String
     private let stopper: AsyncStream<Void>.Continuation
     private let task: Task<Void, any Error>
@@ -28,24 +30,35 @@ final class RunningAgent: Sendable {
         self.address = endpoints.admin
         self.dns = endpoints.dns
         self.http = endpoints.http
+        self.gossip = endpoints.gossip
         self.dataDirectory = dataDirectory
         self.stopper = stopper
         self.task = task
     }
 
     static func start(dataDirectory: String, adminToken: String? = nil, readToken: String? = nil,
-                      zones: [String] = ["glb.example."], dns: Bool = false, http: Bool = false, shutdownGrace: Duration = .seconds(5)) async throws -> RunningAgent {
+                      zones: [String] = ["glb.example."], dns: Bool = false, http: Bool = false, shutdownGrace: Duration = .seconds(5),
+                      node: String = "test-node", region: String = "local", gossip: Bool = false, join: [SocketAddress] = [],
+                      tune: @Sendable (inout AgentConfig) -> Void = { _ in }) async throws -> RunningAgent {
         var config = AgentConfig()
         config.dataDirectory = dataDirectory
         config.zones = zones
         config.admin = SocketAddress(ip: .v4(0x7F00_0001), port: 0)
         config.adminToken = adminToken
         config.readToken = readToken
-        config.node = "test-node"
+        config.node = node
+        config.region = region
+        if gossip {
+            // Loopback needs no key; `.fast` so joins, payloads and failures show in well under a second.
+            config.gossip = SocketAddress(ip: .v4(0x7F00_0001), port: 0)
+            config.join = join
+            config.gossipTuning = .fast
+        }
         config.loops = 1
         config.shutdownGrace = shutdownGrace
         if dns { config.dns = SocketAddress(ip: .v4(0x7F00_0001), port: 0) }
         if http { config.http = SocketAddress(ip: .v4(0x7F00_0001), port: 0) }
+        tune(&config)
         let agent = Agent(config: config, logger: Logger(component: "agent", minimum: .warning))
         let (stopSignal, stopper) = AsyncStream<Void>.makeStream()
         let (ready, readyContinuation) = AsyncStream<Agent.Endpoints>.makeStream()
@@ -74,6 +87,18 @@ final class RunningAgent: Sendable {
         let response = try await offPool { try BlockingHTTPClient(timeout: .seconds(10)).send(request, to: address) }
         return (response.status, try? JSONParser.parse(response.body), response)
     }
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
+/// For multi-agent tests, whose gossip runs on real time: no fixed sleeps, a bound instead.
+func eventually(within timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while clock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
 }
 
 /// A stand-in for a cluster: GLBCore's HTTP server on a loopback address, answering every path

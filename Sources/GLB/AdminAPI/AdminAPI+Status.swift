@@ -40,8 +40,19 @@ extension AdminAPI {
             ("node", .object([("name", .string(node.name)), ("region", .string(node.region))])),
             ("config_version", .string(snapshot.version.description)),
             ("uptime_s", .number(String(uptime))),
+            ("members", .number(String(members()?.filter { !$0.status.isGone }.count ?? 1))),
             ("zones", .array(snapshot.zones.map { .string($0.name) })),
             ("services", .array(services)),
+        ]))
+    }
+
+    /// `GET /v1/members`: every gossip member this node knows, itself first. With gossip off the
+    /// list is empty and `gossip` is false, so a script can tell "alone by design" from "alone".
+    func membersAnswer() -> HTTPResponse {
+        let members = self.members()
+        return Self.json(200, .object([
+            ("gossip", .bool(members != nil)),
+            ("members", .array((members ?? []).map(\.json))),
         ]))
     }
 

@@ -21,6 +21,8 @@ struct AdminAPI: HTTPHandler {
     let health: @Sendable () -> [String: TargetHealth]
     /// Runs after a successful write and before its answer: publishes the new routing snapshot.
     let afterWrite: @Sendable () async -> Void
+    /// The gossip members this node sees, itself first; nil when gossip is off.
+    let members: @Sendable () -> [GossipMember]?
     let clock: any GLBClock
     let startedAt: Instant
     let logger: Logger
@@ -76,6 +78,8 @@ struct AdminAPI: HTTPHandler {
             return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render())
         case (.status, _):
             return try await status()
+        case (.members, _):
+            return membersAnswer()
         case (.audit, _):
             return try await audit(request)
         case (.zones, _):

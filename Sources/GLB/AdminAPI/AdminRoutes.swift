@@ -3,7 +3,7 @@
 /// and the server cannot drift apart.
 enum AdminRoute: CaseIterable, Sendable {
     case healthz, readyz, metrics
-    case status, audit, events
+    case status, audit, events, members
     case zones, zone
     case services, service
     case clusters, cluster
@@ -19,6 +19,7 @@ enum AdminRoute: CaseIterable, Sendable {
         case .status: "/v1/status"
         case .audit: "/v1/audit"
         case .events: "/v1/events"
+        case .members: "/v1/members"
         case .zones: "/v1/zones"
         case .zone: "/v1/zones/{zone}"
         case .services: "/v1/services"

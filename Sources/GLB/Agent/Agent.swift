@@ -37,6 +37,7 @@ final class Agent: Sendable {
         var admin: SocketAddress
         var dns: SocketAddress?
         var http: SocketAddress?
+        var gossip: SocketAddress?
     }
 
     /// Runs the node until `shutdown` returns, then stops cleanly. `onReady` is called once every
@@ -89,11 +90,14 @@ final class Agent: Sendable {
             proxy = server
         }
 
+        let gossip = try await startGossip(loop: group.loops[0], dns: dns?.address, http: proxy?.address)
+
         let admin = HTTPServer(
             configuration: HTTPServer.Configuration(address: config.admin, name: "admin"),
             loops: [group.loops[0]],                 // the admin API is control plane: one loop is plenty
             handler: AdminAPI(store: store, metrics: metrics, auth: AdminAuth(adminToken: config.adminToken, readToken: config.readToken),
-                              node: .init(name: config.node, region: config.region), publisher: publisher, health: { prober.snapshot() }, afterWrite: { await routing.catchUp(with: store) }, clock: clock, startedAt: started,
+                              node: .init(name: config.node, region: config.region), publisher: publisher, health: { prober.snapshot() },
+                              afterWrite: { await routing.catchUp(with: store) }, members: { gossip?.members() }, clock: clock, startedAt: started,
                               logger: logger.named("admin"), isReady: { [weak self] in self?.isReady ?? false }),
             logger: logger.named("admin"), registry: metrics)
         do {
@@ -108,19 +112,34 @@ final class Agent: Sendable {
         logger.info("glb agent ready", [
             "node": config.node, "region": config.region, "admin": admin.address.map { "\($0)" } ?? "-",
             "dns": dns?.address.map { "\($0)" } ?? "off", "http": proxy?.address.map { "\($0)" } ?? "off",
+            "gossip": gossip.map { "\($0.address)" } ?? "off",
             "data": config.dataDirectory, "zones": config.zones.joined(separator: ","),
             "startup_ms": String((clock.now - started).milliseconds),
         ])
-        onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address, http: proxy?.address))
+        onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address, http: proxy?.address, gossip: gossip?.address))
 
+        let replicator: Replicator? = if let gossip {
+            try await Replicator(store: store, gossip: gossip.agent, node: config.node, logger: logger.named("replication"))
+        } else {
+            nil
+        }
         await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await self.followChanges(store, routing) }
+            tasks.addTask { await self.followChanges(store, routing, replicator) }
+            if let gossip, let replicator {
+                tasks.addTask { for await event in gossip.agent.events { await replicator.handle(event) } }
+                tasks.addTask { await self.sendDigests(replicator) }
+            }
             tasks.addTask { await self.followHealth(prober, routing, store) }
             await shutdown()
             tasks.cancelAll()
         }
 
         ready.store(false, ordering: .releasing)
+        if let gossip {
+            // Goodbye first: peers record `left` at once instead of suspecting a dead node.
+            await gossip.agent.leave()
+            logger.info("left the gossip cluster")
+        }
         logger.info("stopping: finishing in-flight requests", ["grace_s": "\(config.shutdownGrace)"])
         await dns?.shutdown()
         async let proxyDrained: Void? = proxy?.shutdown(grace: config.shutdownGrace, clock: clock)
@@ -128,6 +147,37 @@ final class Agent: Sendable {
         _ = await (proxyDrained, adminDrained)
         await store.close()
         logger.info("stopped")
+    }
+
+    /// The running gossip member and where it listens.
+    struct Gossip: Sendable {
+        let agent: GossipAgent
+        let address: SocketAddress
+        func members() -> [GossipMember] { agent.members() }
+    }
+
+    /// Starts the SWIM member on `loop` when --gossip is set, and joins through --join.
+    private func startGossip(loop: EventLoop, dns: SocketAddress?, http: SocketAddress?) async throws -> Gossip? {
+        guard let bind = config.gossip else { return nil }
+        let metadata = NodeMetadata(dns: dns.map { "\($0)" }, http: http.map { "\($0)" })
+        var seed = SplitMix64(seed: UInt64(bitPattern: clock.wallMilliseconds) ^ UInt64(truncatingIfNeeded: config.node.hashValue))
+        let agent = GossipAgent(name: config.node, region: config.region, metadata: metadata.bytes, config: config.gossipTuning,
+                                keyring: config.gossipKeyring, loop: loop, registry: metrics, seed: seed.next())
+        do {
+            let address = try await agent.start(bind: bind, seeds: config.join)
+            logger.info("gossip started", ["address": "\(address)", "join": config.join.map { "\($0)" }.joined(separator: ","),
+                                           "encrypted": config.gossipKeyring == nil ? "no" : "yes"])
+            return Gossip(agent: agent, address: address)
+        } catch {
+            switch error {
+            case .plaintextOffLoopback:
+                throw AgentError("--gossip: without --gossip-key-file or GLB_GOSSIP_KEY, gossip stays on loopback")
+            case .socket(let cause):
+                throw AgentError("--gossip: cannot listen on \(bind) (UDP): \(cause)")
+            case .alreadyStarted:
+                throw AgentError("--gossip: started twice")
+            }
+        }
     }
 
     private func openStore() throws -> Store {
@@ -145,7 +195,7 @@ final class Agent: Sendable {
     }
 
     /// Creates the zones named by --zone that the store does not have yet. Zones already there
-    /// are left as the operator last set them.
+    /// are left as the operator last set them, and so are zones a peer replicates later.
     private func ensureZones(_ store: Store) async throws {
         let context = WriteContext(actor: "node:\(config.node)", source: "glb agent --zone")
         for name in config.zones where try await store.zone(named: name) == nil {
@@ -153,7 +203,8 @@ final class Agent: Sendable {
             // so a resolver delegated here can find us (RFC 1034 §4.2.1).
             var glue: [String: [String]] = [:]
             if let dns = config.dns, dns.ip != .v4(0) { glue["ns1.\(name)"] = ["\(dns.ip)"] }
-            _ = try await store.putZone(Zone(name: name, nameservers: ["ns1.\(name)"], glue: glue), context: context)
+            // At the seed version: any zone row an operator wrote, on any node, wins over this one.
+            _ = try await store.seedZone(Zone(name: name, nameservers: ["ns1.\(name)"], glue: glue), context: context)
             logger.info("zone created", ["zone": name])
         }
     }
@@ -166,9 +217,20 @@ final class Agent: Sendable {
 
     /// Rebuilds and publishes the routing snapshot after every committed config write, so `dig`
     /// sees a REST change at once (the loops pick the new snapshot up before their next packet).
-    private func followChanges(_ store: Store, _ routing: Routing) async {
+    /// Then hands the write to replication, which gossips the rows this node wrote.
+    private func followChanges(_ store: Store, _ routing: Routing, _ replicator: Replicator?) async {
         for await _ in store.changes {
             await routing.catchUp(with: store)
+            await replicator?.localChanged()
+        }
+    }
+
+    /// A digest at once (for the members already known), then every interval: the catch-up
+    /// path for a node that missed rows while it was away or a packet was lost.
+    private func sendDigests(_ replicator: Replicator) async {
+        while !Task.isCancelled {
+            await replicator.sendDigest()
+            do { try await clock.sleep(until: clock.now + config.replicationDigestInterval) } catch { return }
         }
     }
 

@@ -12,7 +12,7 @@ struct AgentCommand {
             return .success
         }
         guard args.positionals.isEmpty else { throw UsageError("unexpected argument \"\(args.positionals[0])\"") }
-        let config = try AgentConfig(args)
+        let config = try AgentConfig(args, environment: environment)
         let agent = Agent(config: config, logger: Logger(component: "agent", minimum: config.logLevel))
         do {
             try await agent.run(until: { _ = await ShutdownSignal.wait() })

@@ -1,4 +1,6 @@
+import Foundation
 import GLBCore
+import HealthProber
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,6 +23,17 @@ struct AgentConfig: Sendable {
     var logLevel = Logger.Level.info
     var shutdownGrace = Duration.seconds(10)
     var accessLogSampleRate = 0.0
+    /// Where this node gossips (UDP); nil: a single node, no gossip.
+    var gossip: SocketAddress?
+    /// Other members' gossip addresses to join through.
+    var join: [SocketAddress] = []
+    /// From --gossip-key-file or GLB_GOSSIP_KEY; nil: plaintext, loopback only.
+    var gossipKeyring: Keyring?
+    /// Not a flag: `.regions` in production, `.fast` in tests (see `GossipConfig.regions`).
+    var gossipTuning = GossipConfig.regions
+    /// Not a flag: how often each node gossips its replication digest, so a node that missed
+    /// rows catches up (tests make it short).
+    var replicationDigestInterval = Duration.seconds(30)
 
     static let options: [Arguments.OptionSpec] = [
         .init("data", value: "DIR", env: "GLB_DATA", help: "state directory; the SQLite store lives here (default ./glb-data)"),
@@ -37,12 +50,21 @@ struct AgentConfig: Sendable {
         .init("log-level", value: "LEVEL", env: "GLB_LOG_LEVEL", help: "debug, info, warning or error (default info)"),
         .init("access-log", value: "RATE", env: "GLB_ACCESS_LOG", help: "share of proxied requests logged as JSON lines, 0 to 1 (default 0)"),
         .init("shutdown-grace", value: "SECONDS", env: "GLB_SHUTDOWN_GRACE", help: "how long SIGTERM waits for in-flight requests (default 10)"),
+        .init("gossip", value: "ADDR:PORT", env: "GLB_GOSSIP", help: "gossip with other nodes over UDP here (default: off, a single node)"),
+        .init("join", value: "HOST:PORT,...", env: "GLB_JOIN", repeatable: true, help: "gossip addresses of nodes to join through (needs --gossip)"),
+        .init("gossip-key-file", value: "PATH", env: "GLB_GOSSIP_KEY_FILE",
+              help: "base64 AES-256 gossip keys, one a line, the first primary; or put one key in GLB_GOSSIP_KEY. Without a key, gossip stays on loopback"),
     ]
+
+    /// The environment-only twin of --gossip-key-file: the key itself, base64. Not a flag, so
+    /// the key never shows in `ps`.
+    static let gossipKeyVariable = "GLB_GOSSIP_KEY"
+
 
     init() {}
 
     /// Builds the configuration from parsed arguments.
-    init(_ args: Arguments) throws(UsageError) {
+    init(_ args: Arguments, environment: [String: String] = [:]) throws(UsageError) {
         if let data = args.value("data") {
             guard !data.isEmpty else { throw UsageError("--data must name a directory") }
             dataDirectory = data
@@ -89,6 +111,46 @@ struct AgentConfig: Sendable {
         }
         if let rate = try args.decimal("access-log", in: 0...1) { accessLogSampleRate = rate }
         if let grace = try args.decimal("shutdown-grace", in: 0...3600) { shutdownGrace = .milliseconds(Int64(grace * 1000)) }
+        try parseGossip(args, environment: environment)
+    }
+
+    /// --gossip, --join and the key. Without a key every gossip address must be loopback
+    /// (issue 7 item 2): plaintext membership and config on a real network would let anyone
+    /// who can send a datagram rewrite the routing table.
+    private mutating func parseGossip(_ args: Arguments, environment: [String: String]) throws(UsageError) {
+        gossip = try Self.address(args, "gossip")
+        for text in args.list("join") {
+            guard let address = SocketAddress(parsing: text) else {
+                throw UsageError("--join: expected HOST:PORT such as 10.0.0.2:7946, got \"\(text)\"")
+            }
+            join.append(address)
+        }
+        if !join.isEmpty, gossip == nil { throw UsageError("--join needs --gossip ADDR:PORT: this node must gossip to join others") }
+        let envKey = environment[Self.gossipKeyVariable].flatMap { $0.isEmpty ? nil : $0 }
+        if let path = args.value("gossip-key-file") {
+            guard envKey == nil else {
+                throw UsageError("--gossip-key-file and \(Self.gossipKeyVariable) are both set: keep one")
+            }
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw UsageError("--gossip-key-file: cannot read \(path): \(error.localizedDescription)")
+            }
+            do { gossipKeyring = try Keyring(parsing: text) } catch {
+                throw UsageError("--gossip-key-file \(path): \(error) (make one with: openssl rand -base64 32)")
+            }
+        } else if let envKey {
+            do { gossipKeyring = try Keyring(parsing: envKey) } catch {
+                throw UsageError("\(Self.gossipKeyVariable): \(error) (make one with: openssl rand -base64 32)")
+            }
+        }
+        if gossipKeyring == nil, let gossip {
+            if !Self.isLoopback(gossip.ip) {
+                throw UsageError("--gossip \(gossip) is not a loopback address: set --gossip-key-file or \(Self.gossipKeyVariable) so gossip is encrypted")
+            }
+            if let outside = join.first(where: { !Self.isLoopback($0.ip) }) {
+                throw UsageError("--join \(outside) is not a loopback address: set --gossip-key-file or \(Self.gossipKeyVariable) so gossip is encrypted")
+            }
+        }
     }
 
     static func address(_ args: Arguments, _ flag: String) throws(UsageError) -> SocketAddress? {

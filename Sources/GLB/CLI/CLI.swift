@@ -27,6 +27,7 @@ struct CLI {
           cluster   add | list | show | remove a service's clusters
           canary    set | status | promote | abort a service's canary split
           status    services, clusters, weights and health, as the node sees them
+          members   the gossip members (nodes) this node sees, with status and RTT
           explain   why a client gets the answer it gets (glb explain www --client 192.0.2.1)
           version   print the version
 
@@ -56,6 +57,8 @@ struct CLI {
                 return try ClusterCommand(cli: self).run(rest)
             case "status":
                 return try StatusCommand(cli: self).run(rest)
+            case "members":
+                return try MembersCommand(cli: self).run(rest)
             case "canary":
                 return try CanaryCommand(cli: self).run(rest)
             case "explain":

@@ -12,7 +12,7 @@ struct StatusCommand {
         let status = try cli.client(args).request("GET", "/v1/status")
         if cli.printJSON(args, status) { return .success }
         let node = status["node"]
-        cli.console.out("node \(node?["name"]?.cell ?? "-") (region \(node?["region"]?.cell ?? "-")), config version \(status["config_version"]?.cell ?? "-"), up \(status["uptime_s"]?.cell ?? "-")s")
+        cli.console.out("node \(node?["name"]?.cell ?? "-") (region \(node?["region"]?.cell ?? "-")), config version \(status["config_version"]?.cell ?? "-"),\(status["members"].map { " \($0.cell) live members," } ?? "") up \(status["uptime_s"]?.cell ?? "-")s")
         let services = status["services"]?.arrayValue ?? []
         if services.isEmpty {
             cli.console.out("no services yet: add one with 'glb service add NAME --zone ZONE'")

@@ -86,6 +86,19 @@ package struct GossipConfig: Hashable, Sendable {
         gossipInterval: .milliseconds(100), gossipNodes: 3, gossipToTheDeadTime: .seconds(15), reapAfter: .seconds(15),
         syncInterval: .seconds(15), joinRetryInterval: .milliseconds(500))
 
+    /// What `glb agent` runs with: `.lan`'s pace with a little WAN slack. Regions are a WAN, but
+    /// memberlist's `.wan` (5 s probes, suspicion ×6) takes about 40 s to declare a region's node
+    /// dead, and a GLB exists to fail over in seconds. Round trips between continents stay under
+    /// about 300 ms, so a 600 ms probe timeout still leaves room for a direct ack; suspicion ×5
+    /// (instead of 4) gives a slow link one more protocol period to refute, and Lifeguard's
+    /// awareness stretches every timeout on a node that finds itself slow. Detection: about
+    /// 1 s to notice + 5 to 30 s of suspicion, shrinking with independent confirmations.
+    package static let regions = GossipConfig(
+        probeInterval: .seconds(1), probeTimeout: .milliseconds(600), indirectChecks: 3, retransmitMult: 4, userRetransmitMult: 8,
+        suspicionMult: 5, suspicionMaxTimeoutMult: 6, awarenessMaxMultiplier: 8,
+        gossipInterval: .milliseconds(200), gossipNodes: 3, gossipToTheDeadTime: .seconds(30), reapAfter: .seconds(60),
+        syncInterval: .seconds(30), joinRetryInterval: .seconds(1))
+
     /// Five times faster than `.lan`, for tests on a fake network or loopback.
     package static let fast = GossipConfig(
         probeInterval: .milliseconds(200), probeTimeout: .milliseconds(100), indirectChecks: 3, retransmitMult: 4, userRetransmitMult: 8,

@@ -3,6 +3,9 @@ package import GLBCore
 import Glibc
 #endif
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Authoritative DNS over UDP and TCP (RFC 1035 §4.2, RFC 7766) on the event loops.
 ///
@@ -54,26 +57,32 @@ package final class DNSServer: Sendable {
     package var address: SocketAddress? { boundAddress.withLock { $0 } }
 
     /// Binds a UDP socket and a TCP listener on every loop.
+    ///
+    /// With port 0 the UDP socket picks a port and TCP must get the same one, which an outgoing
+    /// TCP connection may already hold as its ephemeral port (both come from one range): then
+    /// everything bound so far is closed and another port is tried, a few times.
     package func start() async throws(SystemError) {
+        var attempt = 0
+        while true {
+            do {
+                return try await bindEveryLoop()
+            } catch {
+                attempt += 1
+                guard configuration.address.port == 0, error.errno == EADDRINUSE, attempt < 8 else { throw error }
+                await shutdown()
+            }
+        }
+    }
+
+    private func bindEveryLoop() async throws(SystemError) {
         var address = configuration.address
         for (index, loop) in loops.enumerated() {
             let bindTo = address
-            var attempt = 0
-            while true {
-                do throws(SystemError) {
-                    address = try await loop.submit { () throws(SystemError) -> SocketAddress in
-                        let state = try DNSLoopState(server: self, loop: loop, address: bindTo, seed: UInt64(index) &+ 0x9E37_79B9,
-                                                     metrics: self.shards[index])
-                        self.states.withLock { $0.append(LoopBound(state, loop: loop)) }
-                        return state.boundAddress        // later loops share the port the first one got
-                    }
-                    break
-                } catch {
-                    // Port 0 gives UDP an ephemeral port that a TCP socket may already hold: try
-                    // another. A port the operator chose is never silently changed.
-                    attempt += 1
-                    guard bindTo.port == 0, error.errno == EADDRINUSE, attempt < 16 else { throw error }
-                }
+            address = try await loop.submit { () throws(SystemError) -> SocketAddress in
+                let state = try DNSLoopState(server: self, loop: loop, address: bindTo, seed: UInt64(index) &+ 0x9E37_79B9,
+                                             metrics: self.shards[index])
+                self.states.withLock { $0.append(LoopBound(state, loop: loop)) }
+                return state.boundAddress        // later loops share the port the first one got
             }
         }
         boundAddress.withLock { $0 = address }

@@ -1,0 +1,50 @@
+import GLBCore
+import HealthProber
+
+/// What a node tells the others about itself in its gossip metadata (at most
+/// `GossipCodec.maxMetadataBytes`): where it serves DNS and HTTP, so proxy-mode answers and
+/// `glb members` can name them. The region travels in the member record itself.
+///
+/// Encoded as `key=value` lines (`dns=192.0.2.1:53`): small, and a newer node may add keys that
+/// an older one skips.
+struct NodeMetadata: Equatable, Sendable {
+    var dns: String?
+    var http: String?
+
+    var bytes: [UInt8] {
+        var lines: [String] = []
+        if let dns { lines.append("dns=" + dns) }
+        if let http { lines.append("http=" + http) }
+        return Array(lines.joined(separator: "\n").utf8.prefix(GossipCodec.maxMetadataBytes))
+    }
+
+    init(dns: String? = nil, http: String? = nil) {
+        self.dns = dns
+        self.http = http
+    }
+
+    init(decoding bytes: [UInt8]) {
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            switch parts[0] {
+            case "dns": dns = parts[1]
+            case "http": http = parts[1]
+            default: continue
+            }
+        }
+    }
+}
+
+extension GossipMember {
+    /// The member as `GET /v1/members` shows it.
+    var json: JSONValue {
+        let metadata = NodeMetadata(decoding: self.metadata)
+        return .object([
+            ("name", .string(name)), ("region", .string(region)), ("address", .string("\(address)")),
+            ("status", .string(status.description)), ("incarnation", .number(String(incarnation))),
+            ("rtt_ms", rtt.map { .number(String(Double($0.microseconds / 10) / 100)) } ?? .null),
+            ("dns", metadata.dns.map { .string($0) } ?? .null), ("http", metadata.http.map { .string($0) } ?? .null),
+        ])
+    }
+}

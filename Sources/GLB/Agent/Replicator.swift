@@ -1,0 +1,144 @@
+import Foundation
+import GLBCore
+import HealthProber
+import Store
+
+/// Config replication between nodes over gossip (DESIGN.md "Gossip between nodes"; issue 7 item 4).
+///
+///     local REST write ─▶ Store commit ─▶ changes ─▶ localChanged() ─▶ changes(since: cursor)
+///                                                         │  rows this node wrote
+///                                                         ▼
+///         gossip user payload "cfg/<entity>/<key>" (a newer write of a row replaces the older in
+///         the broadcast queue) ──▶ every peer ──▶ receive() ──▶ Store.apply(remote:) (LWW)
+///
+///     catch-up: on a join and every `digestInterval`, each node gossips "dig/<node>": the newest
+///     version it holds from each origin. A peer holding newer rows of some origin sends them.
+///
+/// No echo: a node broadcasts only rows it wrote itself. Rows it applied from a peer are spread
+/// by gossip's own epidemic re-sends (every receiver re-queues a payload it had not seen), and
+/// by digests for nodes that missed them. Rows whose parent has not arrived yet (gossip reorders)
+/// wait in `orphans` and are offered to the store again after each batch that stored something.
+actor Replicator {
+    /// Payload key prefixes. Append only: they are on the wire.
+    static let rowPrefix = "cfg/"
+    static let digestPrefix = "dig/"
+
+    private let store: Store
+    private let gossip: GossipAgent
+    private let node: String
+    private let logger: Logger
+    private var cursor: HLCTimestamp
+    private var orphans: [String: ReplicatedRow] = [:]
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+    private(set) var oversized = 0
+
+    init(store: Store, gossip: GossipAgent, node: String, logger: Logger) async throws {
+        self.store = store
+        self.gossip = gossip
+        self.node = node
+        self.logger = logger
+        cursor = try await store.configVersion()
+    }
+
+    /// After each committed write: broadcasts the rows this node wrote since the last call.
+    func localChanged() async {
+        do {
+            let rows = try await store.changes(since: cursor)
+            guard let newest = rows.last?.version else { return }
+            cursor = max(cursor, newest)
+            for row in rows where row.origin == node { broadcast(row) }
+        } catch {
+            logger.error("cannot read changed rows to replicate", ["error": "\(error)"])
+        }
+    }
+
+    /// A gossip event: rows and digests from peers; a member joining triggers a digest.
+    func handle(_ event: GossipEvent) async {
+        switch event {
+        case .member(let change):
+            if change.kind == .joined { await sendDigest() }
+        case .user(let payload):
+            if payload.key.hasPrefix(Self.rowPrefix) {
+                await receiveRow(payload)
+            } else if payload.key.hasPrefix(Self.digestPrefix), payload.origin != node {
+                await answerDigest(payload)
+            }
+        }
+    }
+
+    /// Gossips the newest version this node holds from each origin.
+    func sendDigest() async {
+        do {
+            let versions = try await store.originVersions().mapValues(\.rawValue)
+            gossip.enqueueUser(key: Self.digestPrefix + node, payload: Array(try encoder.encode(versions)))
+        } catch {
+            logger.error("cannot build the replication digest", ["error": "\(error)"])
+        }
+    }
+
+    private func receiveRow(_ payload: UserPayload) async {
+        let row: ReplicatedRow
+        do {
+            row = try JSONDecoder().decode(ReplicatedRow.self, from: Data(payload.payload))
+        } catch {
+            logger.warning("dropping a config row that does not decode", ["key": payload.key, "from": payload.origin, "error": "\(error)"])
+            return
+        }
+        await apply([row])
+    }
+
+    private func apply(_ rows: [ReplicatedRow]) async {
+        do {
+            let outcome = try await store.apply(remote: rows + orphans.values)
+            orphans.removeAll()
+            for orphan in outcome.orphans { orphans[orphan.entity + "/" + orphan.key] = orphan }
+            if outcome.invalid > 0 { logger.warning("config rows from peers failed validation", ["count": "\(outcome.invalid)"]) }
+        } catch {
+            logger.error("cannot apply config rows from a peer", ["error": "\(error)"])
+        }
+    }
+
+    /// A peer's digest: send every row it lacks, by origin.
+    private func answerDigest(_ payload: UserPayload) async {
+        let theirs: [String: UInt64]
+        do {
+            theirs = try JSONDecoder().decode([String: UInt64].self, from: Data(payload.payload))
+        } catch {
+            logger.warning("dropping a replication digest that does not decode", ["from": payload.origin])
+            return
+        }
+        do {
+            let ours = try await store.originVersions()
+            let behind = ours.filter { origin, version in version.rawValue > theirs[origin] ?? 0 }
+            guard !behind.isEmpty else { return }
+            let since = behind.keys.map { HLCTimestamp(rawValue: theirs[$0] ?? 0) }.min() ?? .zero
+            var sent = 0
+            for row in try await store.changes(since: since) where behind[row.origin] != nil && row.version.rawValue > theirs[row.origin] ?? 0 {
+                broadcast(row)
+                sent += 1
+            }
+            logger.debug("sent rows a peer lacked", ["peer": payload.origin, "rows": "\(sent)"])
+        } catch {
+            logger.error("cannot answer a replication digest", ["error": "\(error)"])
+        }
+    }
+
+    private func broadcast(_ row: ReplicatedRow) {
+        do {
+            let bytes = Array(try encoder.encode(row))
+            // GossipAgent drops what cannot fit one packet; say so instead of losing it silently.
+            guard bytes.count <= GossipConfig.regions.packetBudget - 300 else {
+                oversized += 1
+                logger.warning("config row too large to gossip; peers get it only by a later write", ["key": row.entity + "/" + row.key, "bytes": "\(bytes.count)"])
+                return
+            }
+            gossip.enqueueUser(key: Self.rowPrefix + row.entity + "/" + row.key, payload: bytes)
+        } catch {
+            logger.error("cannot encode a config row", ["error": "\(error)"])
+        }
+    }
+}
