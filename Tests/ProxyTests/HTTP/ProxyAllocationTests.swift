@@ -26,10 +26,15 @@ import Testing
         let client = try await proxy.connect()
         let requests = 400
         try await Self.get(client, times: 50)            // warm-up: buffers, pool, metric handles
-        let before = await Self.allocations(on: loop)
-        try await Self.get(client, times: requests)
-        let after = await Self.allocations(on: loop)
-        let perRequest = Double(after - before) / Double(requests)
+        // The loop also runs a once-a-second pool and outlier sweep, which allocates in debug
+        // builds: the best of three windows is the request path's own count.
+        var perRequest = Double.infinity
+        for _ in 0..<3 {
+            let before = await Self.allocations(on: loop)
+            try await Self.get(client, times: requests)
+            let after = await Self.allocations(on: loop)
+            perRequest = min(perRequest, Double(after - before) / Double(requests))
+        }
         #expect(perRequest <= Self.allowedPerRequest, "\(perRequest) allocations per proxied request on the loop thread")
         #expect(perRequest >= 1, "the counter must see the loop thread's allocations, or this proves nothing")
         await proxy.stop(); await server.stop()
