@@ -117,6 +117,19 @@ package struct OutlierDetector {
         }
     }
 
+    /// Ends an endpoint's ejection early because an active health check found it up again
+    /// (after Envoy's `successful_active_health_check_uneject_host`, on by default there): the
+    /// probe has positive evidence, the back-off only a guess. The ejection count is kept, so a
+    /// relapse is ejected for longer.
+    package mutating func pardon(_ endpoint: SocketAddress) {
+        guard var entry = entries[endpoint], entry.ejectedUntil != nil else { return }
+        entry.ejectedUntil = nil
+        entry.connectStreak = 0
+        entry.errorStreak = 0
+        ejectedCount -= 1
+        entries[endpoint] = entry
+    }
+
     /// How long the ejection after `ejections` earlier ones lasts: base × 2^k, capped.
     package static func ejectionTime(ejections: Int, configuration: Configuration) -> Duration {
         let factor = 1 << Swift.min(ejections, 20)

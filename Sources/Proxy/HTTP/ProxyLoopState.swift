@@ -43,7 +43,10 @@ final class ProxyLoopState {
         }
         loop.addTickHook { [weak self] in
             guard let self else { return }
-            self.proxy.publisher.refresh(&self.snapshot)
+            let previous = self.snapshot
+            if self.proxy.publisher.refresh(&self.snapshot), self.outliers.ejectedCount > 0 {
+                self.pardonRecovered(since: previous)
+            }
         }
         scheduleSweep()
     }
@@ -60,6 +63,21 @@ final class ProxyLoopState {
 
     /// The address to connect to for endpoint `index` of the current snapshot.
     @inline(__always)
+    /// Ends the passive ejection of every endpoint whose cluster the health checks saw come back
+    /// up between `previous` and the current snapshot. Runs only when a new snapshot arrives while
+    /// something is ejected, so it is off the request path.
+    private func pardonRecovered(since previous: RoutingSnapshot) {
+        var wasDown = Set<SocketAddress>()
+        for endpoint in previous.endpoints where !previous.clusters[Int(endpoint.cluster)].healthy {
+            wasDown.insert(SocketAddress(ip: endpoint.address, port: previous.clusters[Int(endpoint.cluster)].port))
+        }
+        guard !wasDown.isEmpty else { return }
+        for index in snapshot.endpoints.indices where snapshot.clusters[Int(snapshot.endpoints[index].cluster)].healthy {
+            let address = address(ofEndpoint: index)
+            if wasDown.contains(address) { outliers.pardon(address) }
+        }
+    }
+
     func address(ofEndpoint index: Int) -> SocketAddress {
         let endpoint = snapshot.endpoints[index]
         return SocketAddress(ip: endpoint.address, port: snapshot.clusters[Int(endpoint.cluster)].port)

@@ -13,7 +13,10 @@ import Testing
 /// the proxy path moves the debug count on purpose, measure again and say so in the commit.
 @Suite struct ProxyAllocationTests {
     #if DEBUG
-    static let allowedPerRequest = 73.5
+    // Debug builds also allocate per loop tick (unspecialised iteration), and ticks per request
+    // vary with timing: clean-clone runs measured 73.0 to 73.8. The bound catches two new
+    // per-request allocations there; `swift test -c release` holds the path to exactly 4.
+    static let allowedPerRequest = 74.5
     #else
     static let allowedPerRequest = 4.5
     #endif

@@ -113,6 +113,22 @@ func rewritten(_ request: String, client: String = "192.0.2.7") throws -> String
         #expect(!e4)
     }
 
+    @Test func anActiveCheckThatSeesTheEndpointUpEndsItsEjectionButNotItsHistory() {
+        let a = SocketAddress(ip: .v4(0x0A00_0001), port: 80)
+        var detector = OutlierDetector()
+        for _ in 0..<3 { detector.record(.connectFailure, for: a, now: .zero, serviceSize: 4, ejectedPeers: 0) }
+        #expect(detector.isEjected(a, now: .zero + .seconds(1)))
+        detector.pardon(a)
+        #expect(!detector.isEjected(a, now: .zero + .seconds(1)), "the probe's evidence beats the 10 s back-off")
+        #expect(detector.ejectedCount == 0)
+        // A relapse is still the second ejection: 10 × 2^1 = 20 s.
+        for _ in 0..<3 { detector.record(.connectFailure, for: a, now: .zero + .seconds(2), serviceSize: 4, ejectedPeers: 0) }
+        #expect(detector.isEjected(a, now: .zero + .seconds(21)))
+        #expect(!detector.isEjected(a, now: .zero + .seconds(22)))
+        detector.pardon(SocketAddress(ip: .v4(0x0A00_0009), port: 80))      // unknown: nothing happens
+        #expect(detector.ejectedCount == 1)
+    }
+
     @Test(arguments: [(0, Duration.seconds(10)), (1, .seconds(20)), (2, .seconds(40)), (4, .seconds(160)), (5, .seconds(300)), (30, .seconds(300))])
     func ejectionTimeDoublesUpToTheCap(ejections: Int, expected: Duration) {
         #expect(OutlierDetector.ejectionTime(ejections: ejections, configuration: .init()) == expected)
