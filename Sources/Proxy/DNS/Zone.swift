@@ -1,8 +1,9 @@
 package import GLBCore
 
 /// One authoritative zone as compiled into a snapshot: everything the responder writes for the
-/// apex is precomputed, so answering SOA or NS is a copy of bytes.
-package struct Zone: Sendable {
+/// apex is precomputed, so answering SOA or NS is a copy of bytes. A class: the responder reads
+/// one per query, and a reference costs one retain where a struct copy retained every array.
+package final class Zone: Sendable {
     /// The apex.
     package let name: DNSName
     /// TTL of SOA, NS and glue records.
