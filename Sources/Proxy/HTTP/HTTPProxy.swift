@@ -65,12 +65,11 @@ package final class HTTPProxy: Sendable {
     let logger: Logger
     let metrics: ProxyMetrics
     let registry: MetricsRegistry
-    let openConnections = Atomic<Int>(0)
+    let connections = ConnectionCounter()
     let idleUpstreams = Atomic<Int>(0)
     let bufferHighWater = Atomic<Int>(0)
     private let states = Mutex<[LoopBound<ProxyLoopState>]>([])
     private let boundAddress = Mutex<SocketAddress?>(nil)
-    private let drainWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
 
     /// A proxy that will serve `loops` once started.
     package init(configuration: Configuration, loops: [EventLoop], publisher: SnapshotPublisher, logger: Logger, registry: MetricsRegistry) {
@@ -82,7 +81,7 @@ package final class HTTPProxy: Sendable {
         metrics = ProxyMetrics(registry: registry)
         registry.onCollect { [weak self] in
             guard let self else { return }
-            self.metrics.clientConnections.set(Double(self.openConnections.load(ordering: .relaxed)))
+            self.metrics.clientConnections.set(Double(self.connections.count))
             self.metrics.poolIdle.set(Double(self.idleUpstreams.load(ordering: .relaxed)))
         }
     }
@@ -99,19 +98,12 @@ package final class HTTPProxy: Sendable {
         var address = configuration.address
         for (index, loop) in loops.enumerated() {
             let bindTo = address
-            let result: Result<SocketAddress, SystemError> = await withCheckedContinuation { done in
-                loop.execute {
-                    do throws(SystemError) {
-                        let seed = UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: loop.clock.wallMilliseconds)
-                        let state = try ProxyLoopState(proxy: self, loop: loop, address: bindTo, seed: seed)
-                        self.states.withLock { $0.append(LoopBound(state, loop: loop)) }
-                        done.resume(returning: .success(state.boundAddress))
-                    } catch {
-                        done.resume(returning: .failure(error))
-                    }
-                }
+            address = try await loop.submit { () throws(SystemError) -> SocketAddress in
+                let seed = UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: loop.clock.wallMilliseconds)
+                let state = try ProxyLoopState(proxy: self, loop: loop, address: bindTo, seed: seed)
+                self.states.withLock { $0.append(LoopBound(state, loop: loop)) }
+                return state.boundAddress        // later loops share the port the first one got
             }
-            address = try result.get()
         }
         boundAddress.withLock { $0 = address }
     }
@@ -122,51 +114,9 @@ package final class HTTPProxy: Sendable {
         // The states stay referenced until the proxy goes. Connections on the loops hold their
         // state and this proxy strongly until they close; the states hold the proxy unowned.
         let states = self.states.withLock { $0 }
-        await Self.onEach(states) { $0.beginDrain() }
-        if openConnections.load(ordering: .acquiring) > 0 {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.waitUntilDrained() }
-                group.addTask { try? await clock.sleep(for: grace) }
-                await group.next()
-                group.cancelAll()
-                self.wakeDrainWaiters()
-            }
-        }
-        await Self.onEach(states) { $0.closeAll() }
-    }
-
-    private static func onEach(_ states: [LoopBound<ProxyLoopState>], _ body: @escaping @Sendable (ProxyLoopState) -> Void) async {
-        await withTaskGroup(of: Void.self) { group in
-            for state in states {
-                group.addTask {
-                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                        state.withValue { body($0); done.resume() }
-                    }
-                }
-            }
-        }
-    }
-
-    private func waitUntilDrained() async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let already = drainWaiters.withLock { waiters -> Bool in
-                if openConnections.load(ordering: .acquiring) == 0 { return true }
-                waiters.append(done)
-                return false
-            }
-            if already { done.resume() }
-        }
-    }
-
-    /// Called by a client connection after it closed.
-    func connectionClosed() {
-        let left = openConnections.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue
-        if left == 0 { wakeDrainWaiters() }
-    }
-
-    private func wakeDrainWaiters() {
-        let waiters = drainWaiters.withLock { w in defer { w.removeAll() }; return w }
-        for waiter in waiters { waiter.resume() }
+        for state in states { await state.run { $0.beginDrain() } }
+        await connections.drained(within: grace, clock: clock)
+        for state in states { await state.run { $0.closeAll() } }
     }
 
     /// Raises the buffered-bytes high-water mark if `bytes` is above it.

@@ -143,11 +143,9 @@ final class ProxyLoopState {
     // MARK: Connections
 
     func accepted(fd: CInt, peer: SocketAddress?, now: Instant) {
-        let open = proxy.openConnections.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue
-        guard open <= proxy.configuration.maxConnections, !draining else {
+        guard !draining, proxy.connections.admit(limit: proxy.configuration.maxConnections) else {
             proxy.metrics.rejectedConnections.increment()
             closeDescriptor(fd)
-            proxy.connectionClosed()
             return
         }
         let connection = ProxyConnection(fd: fd, peer: peer, state: self, now: now)
@@ -156,12 +154,12 @@ final class ProxyLoopState {
             connections[ObjectIdentifier(connection)] = connection
         } catch {
             closeDescriptor(fd)
-            proxy.connectionClosed()
+            proxy.connections.closed()
         }
     }
 
     func removed(_ connection: ProxyConnection) {
-        if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil { proxy.connectionClosed() }
+        if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil { proxy.connections.closed() }
     }
 
     /// Pools `upstream` after a complete keep-alive exchange, or closes it.
