@@ -19,6 +19,8 @@ struct AdminAPI: HTTPHandler {
     let publisher: SnapshotPublisher
     /// What the prober knows now, by target id (`service/cluster`).
     let health: @Sendable () -> [String: TargetHealth]
+    /// The quorum's votes per target, from this node's and its peers' observations.
+    let verdicts: @Sendable () -> [String: HealthConsensus.Verdict]
     /// Runs after a successful write and before its answer: publishes the new routing snapshot.
     let afterWrite: @Sendable () async -> Void
     /// The gossip members this node sees, itself first; nil when gossip is off.

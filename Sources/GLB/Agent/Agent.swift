@@ -60,7 +60,9 @@ final class Agent: Sendable {
             throw AgentError("cannot set up TLS for HTTPS health checks: \(error)")
         }
         defer { prober.stop() }
-        let routing = Routing(monitor: HealthMonitor(prober: prober), metrics: metrics, logger: logger.named("routing"))
+        let monitor = HealthMonitor(prober: prober, node: config.node, quorum: config.healthQuorum,
+                                    freshness: config.observationInterval * 4)
+        let routing = Routing(monitor: monitor, clock: clock, metrics: metrics, logger: logger.named("routing"))
         await routing.configChanged(try await store.configSnapshot())
         let publisher = routing.publisher
 
@@ -90,13 +92,23 @@ final class Agent: Sendable {
             proxy = server
         }
 
-        let gossip = try await startGossip(loop: group.loops[0], dns: dns?.address, http: proxy?.address)
+        let ingress = proxy == nil ? nil : config.advertisedAddress
+        if proxy != nil, ingress == nil {
+            logger.warning("no address to answer proxy-mode services with for this node: set --advertise", ["http": "\(config.http.map { "\($0)" } ?? "-")"])
+        }
+        let metadata = NodeMetadata(dns: dns?.address.map { "\($0)" }, http: proxy?.address.map { "\($0)" }, ingress: ingress.map { "\($0)" },
+                                    config: await routing.currentConfig.map { $0.version.description })
+        let gossip = try await startGossip(loop: group.loops[0], metadata: metadata)
+        if gossip == nil, let ingress {
+            await routing.ingressChanged([.init(name: config.node, region: config.region, address: ingress)])
+        }
 
         let admin = HTTPServer(
             configuration: HTTPServer.Configuration(address: config.admin, name: "admin"),
             loops: [group.loops[0]],                 // the admin API is control plane: one loop is plenty
             handler: AdminAPI(store: store, metrics: metrics, auth: AdminAuth(adminToken: config.adminToken, readToken: config.readToken),
                               node: .init(name: config.node, region: config.region), publisher: publisher, health: { prober.snapshot() },
+                              verdicts: { [clock] in monitor.verdicts(now: clock.now) },
                               afterWrite: { await routing.catchUp(with: store) }, members: { gossip?.members() }, clock: clock, startedAt: started,
                               logger: logger.named("admin"), isReady: { [weak self] in self?.isReady ?? false }),
             logger: logger.named("admin"), registry: metrics)
@@ -123,22 +135,28 @@ final class Agent: Sendable {
         } else {
             nil
         }
+        let peers = gossip.map { PeerLink(agent: $0.agent, metadata: metadata) }
         await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await self.followChanges(store, routing, replicator) }
-            if let gossip, let replicator {
-                tasks.addTask { for await event in gossip.agent.events { await replicator.handle(event) } }
+            tasks.addTask { await self.followChanges(store, routing, replicator, peers) }
+            if let peers, let replicator {
+                tasks.addTask { await self.followGossip(peers, routing, replicator) }
                 tasks.addTask { await self.sendDigests(replicator) }
+                tasks.addTask { await self.sendObservations(peers, routing) }
             }
-            tasks.addTask { await self.followHealth(prober, routing, store) }
+            tasks.addTask { await self.followHealth(prober, routing, store, peers) }
             await shutdown()
             tasks.cancelAll()
         }
 
         ready.store(false, ordering: .releasing)
         if let gossip {
-            // Goodbye first: peers record `left` at once instead of suspecting a dead node.
-            await gossip.agent.leave()
-            logger.info("left the gossip cluster")
+            if config.gracefulLeave {
+                // Goodbye first: peers record `left` at once instead of suspecting a dead node.
+                await gossip.agent.leave()
+                logger.info("left the gossip cluster")
+            } else {
+                await gossip.agent.stop()
+            }
         }
         logger.info("stopping: finishing in-flight requests", ["grace_s": "\(config.shutdownGrace)"])
         await dns?.shutdown()
@@ -157,9 +175,8 @@ final class Agent: Sendable {
     }
 
     /// Starts the SWIM member on `loop` when --gossip is set, and joins through --join.
-    private func startGossip(loop: EventLoop, dns: SocketAddress?, http: SocketAddress?) async throws -> Gossip? {
+    private func startGossip(loop: EventLoop, metadata: NodeMetadata) async throws -> Gossip? {
         guard let bind = config.gossip else { return nil }
-        let metadata = NodeMetadata(dns: dns.map { "\($0)" }, http: http.map { "\($0)" })
         var seed = SplitMix64(seed: UInt64(bitPattern: clock.wallMilliseconds) ^ UInt64(truncatingIfNeeded: config.node.hashValue))
         let agent = GossipAgent(name: config.node, region: config.region, metadata: metadata.bytes, config: config.gossipTuning,
                                 keyring: config.gossipKeyring, loop: loop, registry: metrics, seed: seed.next())
@@ -215,16 +232,6 @@ final class Agent: Sendable {
         metrics.onCollect { [weak self] in ready.set(self?.isReady == true ? 1 : 0) }
     }
 
-    /// Rebuilds and publishes the routing snapshot after every committed config write, so `dig`
-    /// sees a REST change at once (the loops pick the new snapshot up before their next packet).
-    /// Then hands the write to replication, which gossips the rows this node wrote.
-    private func followChanges(_ store: Store, _ routing: Routing, _ replicator: Replicator?) async {
-        for await _ in store.changes {
-            await routing.catchUp(with: store)
-            await replicator?.localChanged()
-        }
-    }
-
     /// A digest at once (for the members already known), then every interval: the catch-up
     /// path for a node that missed rows while it was away or a packet was lost.
     private func sendDigests(_ replicator: Replicator) async {
@@ -232,27 +239,6 @@ final class Agent: Sendable {
             await replicator.sendDigest()
             do { try await clock.sleep(until: clock.now + config.replicationDigestInterval) } catch { return }
         }
-    }
-
-    /// Turns every health transition into a new snapshot first (failover time is what matters),
-    /// then a row in the store's event history.
-    private func followHealth(_ prober: Prober, _ routing: Routing, _ store: Store) async {
-        for await transition in prober.transitions {
-            if routing.monitor?.apply(transition) == true { await routing.healthChanged() }
-            let rtt = transition.rtt.map { $0.microseconds }      // the prober has logged it already
-            let event = HealthEvent(atMS: transition.wallMilliseconds, node: config.node, target: transition.targetID,
-                                    from: transition.from.rawValue, to: transition.to.rawValue, reason: transition.reason, rttMicroseconds: rtt)
-            do { try await store.recordHealthEvent(event) } catch {
-                logger.warning("cannot record a health event", ["error": "\(error)"])
-            }
-        }
-    }
-}
-
-extension Duration {
-    var microseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 }
 

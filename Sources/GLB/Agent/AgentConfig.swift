@@ -34,6 +34,17 @@ struct AgentConfig: Sendable {
     /// Not a flag: how often each node gossips its replication digest, so a node that missed
     /// rows catches up (tests make it short).
     var replicationDigestInterval = Duration.seconds(30)
+    /// How a cluster is judged down for DNS answers: by a majority of fresh observers (default)
+    /// or by this node's probes alone.
+    var healthQuorum = HealthMonitor.Quorum.majority
+    /// Not a flag: how often each node gossips its whole health view. Reports older than four
+    /// intervals stop counting, so a silent observer ages out of the quorum.
+    var observationInterval = Duration.seconds(2)
+    /// Not a flag: false stops without the gossip goodbye, as a crash would (tests play a kill).
+    var gracefulLeave = true
+    /// The address proxy-mode answers give for this node; nil: the --http address if specific,
+    /// else the --gossip address if specific.
+    var advertise: IPAddress?
 
     static let options: [Arguments.OptionSpec] = [
         .init("data", value: "DIR", env: "GLB_DATA", help: "state directory; the SQLite store lives here (default ./glb-data)"),
@@ -54,6 +65,10 @@ struct AgentConfig: Sendable {
         .init("join", value: "HOST:PORT,...", env: "GLB_JOIN", repeatable: true, help: "gossip addresses of nodes to join through (needs --gossip)"),
         .init("gossip-key-file", value: "PATH", env: "GLB_GOSSIP_KEY_FILE",
               help: "base64 AES-256 gossip keys, one a line, the first primary; or put one key in GLB_GOSSIP_KEY. Without a key, gossip stays on loopback"),
+        .init("health-quorum", value: "MODE", env: "GLB_HEALTH_QUORUM",
+              help: "majority: a cluster leaves DNS answers when most fresh observers see it down (default); local: this node's probes decide alone"),
+        .init("advertise", value: "IP", env: "GLB_ADVERTISE",
+              help: "the address proxy-mode DNS answers give for this node (default: the --http address, else the --gossip one)"),
     ]
 
     /// The environment-only twin of --gossip-key-file: the key itself, base64. Not a flag, so
@@ -112,6 +127,25 @@ struct AgentConfig: Sendable {
         if let rate = try args.decimal("access-log", in: 0...1) { accessLogSampleRate = rate }
         if let grace = try args.decimal("shutdown-grace", in: 0...3600) { shutdownGrace = .milliseconds(Int64(grace * 1000)) }
         try parseGossip(args, environment: environment)
+        if let mode = args.value("health-quorum") {
+            guard let parsed = HealthMonitor.Quorum(rawValue: mode) else {
+                throw UsageError("--health-quorum must be majority or local, got \"\(mode)\"")
+            }
+            healthQuorum = parsed
+        }
+        if let text = args.value("advertise") {
+            guard let ip = IPAddress(text), ip != .v4(0), ip != .v6(high: 0, low: 0) else {
+                throw UsageError("--advertise: expected a specific IP address such as 192.0.2.10, got \"\(text)\"")
+            }
+            advertise = ip
+        }
+    }
+
+    /// The address this node is answered with in proxy mode, when it has one.
+    var advertisedAddress: IPAddress? {
+        if let advertise { return advertise }
+        for address in [http, gossip].compactMap({ $0 }) where address.ip != .v4(0) && address.ip != .v6(high: 0, low: 0) { return address.ip }
+        return nil
     }
 
     /// --gossip, --join and the key. Without a key every gossip address must be loopback

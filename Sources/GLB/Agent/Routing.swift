@@ -17,11 +17,14 @@ actor Routing {
     nonisolated let monitor: HealthMonitor?
     private var compiler = RouteCompiler()
     private var config: ConfigSnapshot?
+    private var ingress: [RouteCompiler.IngressNode] = []
     private let metrics: MetricsRegistry
     private let logger: Logger
+    private let clock: any GLBClock
 
-    init(monitor: HealthMonitor?, metrics: MetricsRegistry, logger: Logger) {
+    init(monitor: HealthMonitor?, clock: any GLBClock, metrics: MetricsRegistry, logger: Logger) {
         self.monitor = monitor
+        self.clock = clock
         self.metrics = metrics
         self.logger = logger
     }
@@ -29,7 +32,7 @@ actor Routing {
     /// A new config: probe what it describes and serve it.
     func configChanged(_ config: ConfigSnapshot) {
         self.config = config
-        monitor?.update(config)
+        monitor?.update(config, now: clock.now)
         metrics.gauge("glb_config_version", help: "Wall-clock milliseconds of the newest config row this node serves (HLC physical part).")
             .set(Double(config.version.wallMilliseconds))
         rebuild()
@@ -48,6 +51,14 @@ actor Routing {
         }
     }
 
+    /// The GLB nodes proxy-mode services answer with changed.
+    func ingressChanged(_ nodes: [RouteCompiler.IngressNode]) {
+        let sorted = nodes.sorted { $0.name < $1.name }
+        guard sorted != ingress else { return }
+        ingress = sorted
+        rebuild()
+    }
+
     /// A cluster became routable or stopped being so.
     func healthChanged() {
         rebuild()
@@ -59,14 +70,14 @@ actor Routing {
     private func rebuild() {
         guard let config else { return }
         let health = monitor?.view ?? [:]
-        let snapshot = RoutingSnapshot(compiling: compiler.compile(config, health: health))
+        let snapshot = RoutingSnapshot(compiling: compiler.compile(config, health: health, ingress: ingress))
         publisher.publish(snapshot)
         metrics.gauge("glb_routing_generation", help: "Generation of the routing snapshot the event loops serve.").set(Double(snapshot.generation))
         for problem in snapshot.problems { logger.warning("config row skipped in routing", ["problem": problem]) }
         // The seed's "backend health ratio" SLI: answerable clusters over clusters that could be.
         var totals: [String: (healthy: Int, all: Int)] = [:]
         for cluster in config.clusters where cluster.state != .disabled {
-            let healthy = health[cluster.key] ?? true
+            let healthy = health[cluster.key]?.answerable ?? true
             totals[cluster.service, default: (0, 0)].all += 1
             if healthy { totals[cluster.service, default: (0, 0)].healthy += 1 }
         }
