@@ -5,17 +5,6 @@ import HealthProber
 import GLBTestSupport
 @testable import GLB
 
-/// Runs blocking work (socket calls, subprocess waits) on its own thread, so it never holds one
-/// of the few cooperative-pool threads the agent under test needs to answer.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-        }
-        thread.start()
-    }
-}
-
 /// A `glb agent` running in this process on loopback port 0 with its own data directory.
 final class RunningAgent: Sendable {
     let address: SocketAddress

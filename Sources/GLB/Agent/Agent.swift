@@ -130,20 +130,19 @@ final class Agent: Sendable {
         ])
         onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address, http: proxy?.address, gossip: gossip?.address))
 
-        let replicator: Replicator? = if let gossip {
-            try await Replicator(store: store, gossip: gossip.agent, node: config.node, logger: logger.named("replication"))
-        } else {
-            nil
-        }
+        let replication = if let gossip { try await startReplication(gossip, store: store, loop: group.loops[0]) } else { nil as (Replicator, HTTPServer)? }
+        let replicator = replication?.0, syncServer = replication?.1
         let peers = gossip.map { PeerLink(agent: $0.agent, metadata: metadata) }
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await self.followChanges(store, routing, replicator, peers) }
             if let peers, let replicator {
                 tasks.addTask { await self.followGossip(peers, routing, replicator) }
                 tasks.addTask { await self.sendDigests(replicator) }
+                tasks.addTask { await self.pushPull(replicator) }
                 tasks.addTask { await self.sendObservations(peers, routing) }
             }
             tasks.addTask { await self.followHealth(prober, routing, store, peers) }
+            tasks.addTask { await self.collectTombstones(store) }
             await shutdown()
             tasks.cancelAll()
         }
@@ -162,9 +161,29 @@ final class Agent: Sendable {
         await dns?.shutdown()
         async let proxyDrained: Void? = proxy?.shutdown(grace: config.shutdownGrace, clock: clock)
         async let adminDrained: Void = admin.shutdown(grace: config.shutdownGrace, clock: clock)
-        _ = await (proxyDrained, adminDrained)
+        async let syncDrained: Void? = syncServer?.shutdown(grace: .seconds(1), clock: clock)
+        _ = await (proxyDrained, adminDrained, syncDrained)
         await store.close()
         logger.info("stopped")
+    }
+
+    /// Config replication over gossip, and its TCP push-pull endpoint on the gossip address and
+    /// port (as memberlist does).
+    private func startReplication(_ gossip: Gossip, store: Store, loop: EventLoop) async throws -> (Replicator, HTTPServer) {
+        let sync = ConfigSync(keyring: config.gossipKeyring)
+        let replicator = try await Replicator(store: store, gossip: gossip.agent, node: config.node, sync: sync, metrics: metrics,
+                                              logger: logger.named("replication"))
+        var configuration = HTTPServer.Configuration(address: gossip.address, name: "sync")
+        configuration.maxBodyBytes = ConfigSync.maxBodyBytes
+        let server = HTTPServer(configuration: configuration, loops: [loop],
+                                handler: ConfigSyncEndpoint(sync: sync, replicator: replicator, logger: logger.named("replication")),
+                                logger: logger.named("sync"), registry: metrics)
+        do {
+            try await server.start()
+        } catch {
+            throw AgentError("--gossip: cannot listen on \(gossip.address) (TCP, for config push-pull): \(error)")
+        }
+        return (replicator, server)
     }
 
     /// The running gossip member and where it listens.
@@ -230,6 +249,33 @@ final class Agent: Sendable {
         metrics.gauge("glb_build_info", help: "Always 1; the labels say which build is running.", labels: ["version": CLI.version]).set(1)
         let ready = metrics.gauge("glb_ready", help: "1 when the node serves traffic, 0 while starting or stopping.")
         metrics.onCollect { [weak self] in ready.set(self?.isReady == true ? 1 : 0) }
+    }
+
+    /// Every hour (and at start), removes tombstones older than the grace period.
+    private func collectTombstones(_ store: Store) async {
+        let collected = metrics.counter("glb_store_tombstones_collected_total", help: "Deleted config rows removed after the tombstone grace period.")
+        while !Task.isCancelled {
+            let cutoff = HLCTimestamp(wallMilliseconds: clock.wallMilliseconds - config.tombstoneGrace.milliseconds, logical: 0)
+            do {
+                let count = try await store.collectTombstones(olderThan: cutoff)
+                if count > 0 {
+                    collected.increment(by: UInt64(count))
+                    logger.info("collected tombstones", ["rows": "\(count)", "older_than": cutoff.description])
+                }
+            } catch {
+                logger.warning("cannot collect tombstones", ["error": "\(error)"])
+            }
+            do { try await clock.sleep(until: clock.now + .seconds(3600)) } catch { return }
+        }
+    }
+
+    /// Every `pushPullInterval`, a TCP push-pull with one random live peer (the first round waits
+    /// one interval: joins already push-pull with the member that joined).
+    private func pushPull(_ replicator: Replicator) async {
+        while !Task.isCancelled {
+            do { try await clock.sleep(until: clock.now + config.pushPullInterval) } catch { return }
+            await replicator.pushPullWithRandomPeer()
+        }
     }
 
     /// A digest at once (for the members already known), then every interval: the catch-up

@@ -34,12 +34,17 @@ struct AgentConfig: Sendable {
     /// Not a flag: how often each node gossips its replication digest, so a node that missed
     /// rows catches up (tests make it short).
     var replicationDigestInterval = Duration.seconds(30)
+    /// Not a flag: how often each node runs a TCP push-pull with one random peer (tests make it short).
+    var pushPullInterval = Duration.seconds(30)
     /// How a cluster is judged down for DNS answers: by a majority of fresh observers (default)
     /// or by this node's probes alone.
     var healthQuorum = HealthMonitor.Quorum.majority
     /// Not a flag: how often each node gossips its whole health view. Reports older than four
     /// intervals stop counting, so a silent observer ages out of the quorum.
     var observationInterval = Duration.seconds(2)
+    /// Not a flag: deletes stay as tombstones this long, so every node sees them before they go
+    /// (a node away longer may bring a deleted row back; see `Store.collectTombstones`).
+    var tombstoneGrace = Duration.seconds(7 * 24 * 3600)
     /// Not a flag: false stops without the gossip goodbye, as a crash would (tests play a kill).
     var gracefulLeave = true
     /// The address proxy-mode answers give for this node; nil: the --http address if specific,
