@@ -82,6 +82,7 @@ final class Agent: Sendable {
         if let address = config.http {
             var configuration = HTTPProxy.Configuration(address: address, defaultService: config.httpDefaultService)
             configuration.accessLogSampleRate = config.accessLogSampleRate
+            if let limit = config.httpMaxBody { configuration.maxRequestBodyBytes = limit }
             let server = HTTPProxy(configuration: configuration, loops: group.loops, publisher: publisher,
                                    logger: logger.named("http"), registry: metrics)
             do {
