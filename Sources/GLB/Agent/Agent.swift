@@ -1,9 +1,12 @@
-import Foundation
+import FoundationEssentials
 import GLBCore
 import HealthProber
 import Proxy
 import Store
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One GLB node: opens the store, starts the event loops and the listeners, and stops them all
 /// in reverse order when told to (DESIGN.md "Data flow").
@@ -53,12 +56,7 @@ final class Agent: Sendable {
         group.start()
         defer { group.shutdown() }
 
-        let prober: Prober
-        do {
-            prober = try Prober(loop: group.loops[group.loops.count - 1], logger: logger, registry: metrics, seed: UInt64(clock.wallMilliseconds))
-        } catch {
-            throw AgentError("cannot set up TLS for HTTPS health checks: \(error)")
-        }
+        let prober = Prober(loop: group.loops[group.loops.count - 1], logger: logger, registry: metrics, seed: UInt64(clock.wallMilliseconds))
         defer { prober.stop() }
         let monitor = HealthMonitor(prober: prober, node: config.node, quorum: config.healthQuorum,
                                     freshness: config.observationInterval * 4)
@@ -219,10 +217,13 @@ final class Agent: Sendable {
 
     private func openStore() throws -> Store {
         let directory = config.dataDirectory
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw AgentError("--data: cannot create \(directory): \(error.localizedDescription)")
+        // mkdir -p, mode 0700 (the store holds tokens' audit trail and the whole config).
+        var path = directory.hasPrefix("/") ? "" : "."
+        for component in directory.split(separator: "/") {
+            path += "/" + component
+            if mkdir(path, 0o700) != 0, errno != EEXIST {
+                throw AgentError("--data: cannot create \(directory): \(String(cString: strerror(errno)))")
+            }
         }
         do {
             return try Store(path: directory + "/glb.sqlite", nodeID: config.node, clock: clock)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import GLBCore
 import HealthProber
 #if canImport(Glibc)
@@ -174,10 +174,11 @@ struct AgentConfig: Sendable {
             guard envKey == nil else {
                 throw UsageError("--gossip-key-file and \(Self.gossipKeyVariable) are both set: keep one")
             }
-            let text: String
-            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw UsageError("--gossip-key-file: cannot read \(path): \(error.localizedDescription)")
+            guard let data = FileManager.default.contents(atPath: path) else {
+                let reason = access(path, R_OK) == 0 ? "not a readable file" : String(cString: strerror(errno))
+                throw UsageError("--gossip-key-file: cannot read \(path): \(reason)")
             }
+            let text = String(decoding: data, as: UTF8.self)
             do { gossipKeyring = try Keyring(parsing: text) } catch {
                 throw UsageError("--gossip-key-file \(path): \(error) (make one with: openssl rand -base64 32)")
             }
