@@ -5,6 +5,8 @@ package import GLBCore
 package struct ConfigSnapshot: Sendable, Equatable {
     /// The highest version of any replicated row, tombstones included, at the time of the read.
     package var version: HLCTimestamp
+    /// The store's `revision` at the read: grows with every commit that changed live config.
+    package var revision: UInt64
     /// Live zones, by name.
     package var zones: [Zone]
     /// Live services, by name.
@@ -17,8 +19,10 @@ package struct ConfigSnapshot: Sendable, Equatable {
     package var nodes: [Node]
 
     /// A snapshot.
-    package init(version: HLCTimestamp, zones: [Zone], services: [Service], clusters: [Cluster], canaries: [CanarySplit], nodes: [Node]) {
+    package init(version: HLCTimestamp, revision: UInt64 = 0, zones: [Zone], services: [Service], clusters: [Cluster],
+                 canaries: [CanarySplit], nodes: [Node]) {
         self.version = version
+        self.revision = revision
         self.zones = zones
         self.services = services
         self.clusters = clusters

@@ -170,7 +170,10 @@ extension Store {
             for row in ordered { try merge(row, into: &outcome) }
             return outcome
         }
-        if outcome.applied > 0 { continuation.yield(highest) }
+        if outcome.applied > 0 {
+            revision += 1
+            continuation.yield(highest)
+        }
         return outcome
     }
 

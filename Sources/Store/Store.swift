@@ -62,6 +62,11 @@ package actor Store {
     /// `configSnapshot()`. One consumer; it finishes when the store is closed.
     package nonisolated let changes: AsyncStream<HLCTimestamp>
 
+    /// Counts the commits that changed live config (local writes and applied peer rows), from 0
+    /// at open. Readers compare it, not the newest version, to know whether they are current: a
+    /// peer's row can be older than the newest one here and still be news.
+    package internal(set) var revision: UInt64 = 0
+
     /// Opens or creates the database at `path` and brings its schema up to date. The directory
     /// must exist: creating it is the caller's decision.
     package init(path: String, nodeID: String, clock: any GLBClock) throws(StoreError) {
@@ -103,7 +108,7 @@ package actor Store {
     /// Everything live that routing reads, in one read transaction so the parts agree.
     package func configSnapshot() throws(StoreError) -> ConfigSnapshot {
         try connection.transaction(immediate: false) { () throws(StoreError) -> ConfigSnapshot in
-            ConfigSnapshot(version: try configVersion(), zones: try zones(), services: try services(),
+            ConfigSnapshot(version: try configVersion(), revision: revision, zones: try zones(), services: try services(),
                            clusters: try allClusters(), canaries: try canaries(), nodes: try nodes())
         }
     }
@@ -117,7 +122,10 @@ package actor Store {
         let before = connection.totalChanges
         let version = hlc.tick(wallMilliseconds: clock.wallMilliseconds)
         let result = try connection.transaction { () throws(StoreError) -> T in try body(version) }
-        if connection.totalChanges != before { continuation.yield(version) }
+        if connection.totalChanges != before {
+            revision += 1
+            continuation.yield(version)
+        }
         return result
     }
 

@@ -38,13 +38,14 @@ actor Routing {
         rebuild()
     }
 
-    /// Compiles the store's config if it is newer than the one served. The admin API calls this
+    /// Compiles the store's config if it changed since the one served. The admin API calls this
     /// before it answers a write, so a client that got a 2xx finds the change in the very next
-    /// DNS answer or proxied request (read-your-writes), not a moment later.
+    /// DNS answer or proxied request (read-your-writes), not a moment later. It compares the
+    /// store's revision, not the newest version: a peer's row that arrives late may be older than
+    /// the newest row here and must still be served.
     func catchUp(with store: Store) async {
         do {
-            let version = try await store.configVersion()
-            if let config, config.version >= version { return }
+            if let config, config.revision >= (await store.revision) { return }
             configChanged(try await store.configSnapshot())
         } catch {
             logger.error("cannot rebuild the routing snapshot; serving the previous one", ["error": "\(error)"])

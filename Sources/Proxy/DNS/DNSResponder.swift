@@ -18,28 +18,48 @@ package import GLBCore
 /// A response over the client's UDP limit is cut to its question with TC set (RFC 2181 §9).
 package struct DNSResponder {
     private var name: [UInt8] = []
-    private var writer = DNSWriter()
+    private var writer = DNSWriter(UnsafeMutableRawBufferPointer(start: nil, count: 0))
     /// The Router (its scratch is reused; `explain` uses its own).
     private var router = Router()
+    /// Memory for the array-returning `respond`, made on its first use.
+    private var scratch: Scratch?
+
+    /// A largest-message buffer, freed with the responder.
+    private final class Scratch {
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: DNSLimits.maxTCPSize, alignment: 8)
+        deinit { memory.deallocate() }
+    }
 
     /// A responder with its buffers reserved.
     package init() {
         name.reserveCapacity(DNSLimits.maxName + 1)
     }
 
-    /// Answers `query` from `client`. Writes the message (without the TCP length prefix) into
-    /// `response`, replacing its contents but keeping its capacity, and returns its length; nil means
-    /// drop the packet silently.
+    /// Answers `query` into `response`, replacing its contents (and growing it once to the
+    /// largest message, keeping that capacity); returns the length, nil to drop the packet. For
+    /// tests, tools and the fuzzer; the servers write into their own memory.
     package mutating func respond(to query: UnsafeRawBufferPointer, client: IPAddress, overTCP: Bool,
                                   snapshot: RoutingSnapshot, rng: inout some RandomNumberGenerator,
                                   into response: inout [UInt8]) -> Int? {
+        let memory = (scratch ?? { let made = Scratch(); scratch = made; return made }()).memory
+        let n = respond(to: query, client: client, overTCP: overTCP, snapshot: snapshot, rng: &rng, into: memory)
+        response.removeAll(keepingCapacity: true)
+        if let n { response.append(contentsOf: UnsafeRawBufferPointer(rebasing: memory[0..<n])) }
+        return n
+    }
+
+    /// Answers `query` from `client`. Writes the message (without the TCP length prefix) into
+    /// `memory` and returns its length; nil means drop the packet silently. `memory` should hold
+    /// at least `DNSLimits.advertisedUDPSize` bytes for UDP and `DNSLimits.maxTCPSize` for TCP:
+    /// an answer that does not fit is truncated with TC, like one over the client's limit.
+    package mutating func respond(to query: UnsafeRawBufferPointer, client: IPAddress, overTCP: Bool,
+                                  snapshot: RoutingSnapshot, rng: inout some RandomNumberGenerator,
+                                  into memory: UnsafeMutableRawBufferPointer) -> Int? {
         guard query.count >= DNSLimits.headerSize else { return nil }
         let flags = UInt16(query[2]) << 8 | UInt16(query[3])
         guard flags & DNSFlags.qr == 0 else { return nil }
-        swap(&writer.bytes, &response)
-        defer { swap(&writer.bytes, &response) }
-        writer.reserve(overTCP ? DNSLimits.maxTCPSize : DNSLimits.advertisedUDPSize * 2)
-        writer.reset()
+        writer = DNSWriter(memory)
+        defer { writer = DNSWriter(UnsafeMutableRawBufferPointer(start: nil, count: 0)) }
         let id = UInt16(query[0]) << 8 | UInt16(query[1])
         // QR, the opcode, RD and CD are copied into every response (RFC 1035 §4.1.1, RFC 4035 §3.2.2).
         let echoed = DNSFlags.qr | (flags & (0x7800 | DNSFlags.rd | 0x0010))
@@ -77,7 +97,7 @@ package struct DNSResponder {
             answerQuestion(q, client: client, snapshot: snapshot, rng: &rng, answer: &answer)
         }
         finish(q, answer: answer)
-        if writer.count > limit {
+        if writer.overflowed || writer.count > limit {
             writer.truncate(to: questionEnd)
             writer.set16(0, at: 6); writer.set16(0, at: 8); writer.set16(0, at: 10)
             answer.flags |= DNSFlags.tc

@@ -1,55 +1,80 @@
 package import GLBCore
 
-/// Writes a response into a byte array whose capacity is reused from query to query (RFC 1035
-/// §4.1). Appending to a uniquely referenced array with spare capacity does not allocate; the
-/// responder reserves the largest message it can write (64 KiB for TCP) once.
+/// Writes a response straight into the caller's memory (RFC 1035 §4.1): the UDP batch slot the
+/// answer is sent from, or the TCP connection's scratch, so no array grows, no uniqueness check
+/// runs and nothing is copied afterwards. Callgrind counted those array appends at a fifth of the
+/// DNS server's instructions.
+///
+/// Every write is bounds-checked against `capacity`: a write that does not fit is dropped and
+/// sets `overflowed`, and the responder then cuts the message back to its question with TC set,
+/// as it does for any answer over the client's limit.
 package struct DNSWriter {
-    /// The message so far.
-    package var bytes: [UInt8] = []
+    private let base: UnsafeMutableRawPointer?
+    /// The most bytes the memory holds.
+    package let capacity: Int
+    /// The number of bytes written.
+    package private(set) var count = 0
+    /// A write did not fit; the message is incomplete and must be truncated.
+    package private(set) var overflowed = false
 
-    /// An empty writer; call `reserve` before the first message.
-    package init() {}
-
-    /// Room for `count` bytes without reallocating.
-    package mutating func reserve(_ count: Int) {
-        if bytes.capacity < count { bytes.reserveCapacity(count) }
+    /// A writer over `memory`, which must stay valid while the writer is used.
+    package init(_ memory: UnsafeMutableRawBufferPointer) {
+        base = memory.baseAddress
+        capacity = memory.count
     }
 
-    /// Forgets the message, keeping the capacity.
-    @inline(__always) package mutating func reset() { bytes.removeAll(keepingCapacity: true) }
-
-    /// The number of bytes written.
-    @inline(__always) package var count: Int { bytes.count }
+    /// Whether `n` more bytes fit; sets `overflowed` when they do not.
+    @inline(__always) private mutating func room(_ n: Int) -> Bool {
+        if capacity - count >= n { return true }
+        overflowed = true
+        return false
+    }
 
     /// Appends one byte.
-    @inline(__always) package mutating func u8(_ v: UInt8) { bytes.append(v) }
+    @inline(__always) package mutating func u8(_ v: UInt8) {
+        guard room(1) else { return }
+        base.unsafelyUnwrapped.storeBytes(of: v, toByteOffset: count, as: UInt8.self)
+        count += 1
+    }
 
     /// Appends a big-endian 16-bit value.
     @inline(__always) package mutating func u16(_ v: UInt16) {
-        bytes.append(UInt8(v >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: v))
+        guard room(2) else { return }
+        base.unsafelyUnwrapped.storeBytes(of: v.bigEndian, toByteOffset: count, as: UInt16.self)
+        count += 2
     }
 
     /// Appends a big-endian 32-bit value.
     @inline(__always) package mutating func u32(_ v: UInt32) {
-        u16(UInt16(v >> 16))
-        u16(UInt16(truncatingIfNeeded: v))
+        guard room(4) else { return }
+        base.unsafelyUnwrapped.storeBytes(of: v.bigEndian, toByteOffset: count, as: UInt32.self)
+        count += 4
     }
 
-    /// Overwrites the 16-bit value at `offset`.
+    /// Overwrites the 16-bit value at `offset` (which must already be written).
     @inline(__always) package mutating func set16(_ v: UInt16, at offset: Int) {
-        bytes[offset] = UInt8(v >> 8)
-        bytes[offset + 1] = UInt8(truncatingIfNeeded: v)
+        guard offset >= 0, offset + 2 <= count else { return }
+        base.unsafelyUnwrapped.storeBytes(of: v.bigEndian, toByteOffset: offset, as: UInt16.self)
     }
 
     /// Appends raw bytes.
-    @inline(__always) package mutating func append(_ raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
+    @inline(__always) package mutating func append(_ raw: UnsafeRawBufferPointer) {
+        guard raw.count > 0, room(raw.count) else { return }
+        (base.unsafelyUnwrapped + count).copyMemory(from: raw.baseAddress.unsafelyUnwrapped, byteCount: raw.count)
+        count += raw.count
+    }
 
     /// Appends the contents of an array.
-    @inline(__always) package mutating func append(_ array: [UInt8]) { bytes.append(contentsOf: array) }
+    @inline(__always) package mutating func append(_ array: [UInt8]) {
+        array.withUnsafeBytes { append($0) }
+    }
 
-    /// Drops everything after `count` bytes (used to cut a response back to its question for TC).
-    package mutating func truncate(to count: Int) { bytes.removeLast(bytes.count - count) }
+    /// Drops everything after `count` bytes (used to cut a response back to its question for TC),
+    /// and forgets an overflow.
+    package mutating func truncate(to count: Int) {
+        self.count = Swift.min(self.count, Swift.max(0, count))
+        overflowed = false
+    }
 
     /// The 12-byte header (RFC 1035 §4.1.1).
     package mutating func header(id: UInt16, flags: UInt16, questions: UInt16, answers: UInt16 = 0,
@@ -66,19 +91,26 @@ package struct DNSWriter {
     /// The owner name must already be written.
     @inline(__always) package mutating func beginRecord(type: DNSType, ttl: UInt32) -> Int {
         u16(type.rawValue); u16(DNSClass.in.rawValue); u32(ttl)
-        let at = bytes.count
+        let at = count
         u16(0)
         return at
     }
 
     /// Patches the RDLENGTH written by `beginRecord`.
     @inline(__always) package mutating func endRData(lengthAt offset: Int) {
-        set16(UInt16(bytes.count - offset - 2), at: offset)
+        set16(UInt16(truncatingIfNeeded: count - offset - 2), at: offset)
     }
 
     /// The address bytes in network order (A or AAAA RDATA, RFC 1035 §3.4.1, RFC 3596 §2.2).
     @inline(__always) package mutating func address(_ address: IPAddress, byteCount: Int? = nil) {
         switch address {
+        case .v4(let a) where byteCount == nil:
+            u32(a)
+        case .v6(let high, let low) where byteCount == nil:
+            guard room(16) else { return }
+            base.unsafelyUnwrapped.storeBytes(of: high.bigEndian, toByteOffset: count, as: UInt64.self)
+            base.unsafelyUnwrapped.storeBytes(of: low.bigEndian, toByteOffset: count + 8, as: UInt64.self)
+            count += 16
         case .v4(let a):
             for k in 0..<(byteCount ?? 4) { u8(UInt8(truncatingIfNeeded: a >> UInt32(24 - 8 * k))) }
         case .v6(let high, let low):
@@ -98,7 +130,7 @@ package struct DNSWriter {
         u8(UInt8(truncatingIfNeeded: rcode.rawValue >> 4))
         u8(0)
         u16(dnssecOK ? 0x8000 : 0)
-        let length = bytes.count
+        let length = count
         u16(0)
         if let subnet = clientSubnet {
             u16(EDNSOptionCode.clientSubnet)

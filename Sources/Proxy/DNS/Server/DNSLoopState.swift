@@ -15,8 +15,8 @@ final class DNSLoopState {
     var responder = DNSResponder()
     var rng: SplitMix64
     var snapshot: RoutingSnapshot
-    /// The response scratch buffer; the responder swaps it in and out, so it is reused.
-    var response: [UInt8] = []
+    /// Where TCP answers are written (UDP answers go straight into their batch slot).
+    let tcpScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: DNSLimits.maxTCPSize, alignment: 8)
     private var udp: DNSUDPSocket?
     private var tcp: DNSTCPListener?
     private var closed = false
@@ -54,10 +54,12 @@ final class DNSLoopState {
         }
     }
 
-    /// Answers one query into `response`; returns the answer's length, or nil to drop it.
+    deinit { tcpScratch.deallocate() }
+
+    /// Answers one query into `memory`; returns the answer's length, or nil to drop it.
     @inline(__always)
-    func answer(_ query: UnsafeRawBufferPointer, from client: IPAddress, overTCP: Bool) -> Int? {
-        responder.respond(to: query, client: client, overTCP: overTCP, snapshot: snapshot, rng: &rng, into: &response)
+    func answer(_ query: UnsafeRawBufferPointer, from client: IPAddress, overTCP: Bool, into memory: UnsafeMutableRawBufferPointer) -> Int? {
+        responder.respond(to: query, client: client, overTCP: overTCP, snapshot: snapshot, rng: &rng, into: memory)
     }
 
     func close() {
@@ -113,16 +115,14 @@ final class DNSUDPSocket: Selectable {
                 var v4: UInt32 = 0
                 let family = withUnsafeMutableBytes(of: &v6) { cglb_udp_batch_peer(batch, i, &v4, $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
                 let client: IPAddress = family == 6 ? .v6(high: UInt64(bigEndian: v6.0), low: UInt64(bigEndian: v6.1)) : .v4(v4)
-                guard let answer = state.answer(UnsafeRawBufferPointer(start: bytes, count: Int(length)), from: client, overTCP: false),
-                      answer <= Int(Self.answerSize) else {
+                // The answer is written where sendmmsg will read it: no copy.
+                let slot = UnsafeMutableRawBufferPointer(start: cglb_udp_batch_out(batch, queued), count: Int(Self.answerSize))
+                guard let answer = state.answer(UnsafeRawBufferPointer(start: bytes, count: Int(length)), from: client, overTCP: false,
+                                                into: slot) else {
                     metrics.dropped.incrementFromOwner()
                     continue
                 }
-                let slot = cglb_udp_batch_out(batch, queued)!
-                state.response.withUnsafeBytes { raw in
-                    slot.update(from: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: answer)
-                    metrics.count(response: UnsafeRawBufferPointer(start: raw.baseAddress, count: answer), tcp: false)
-                }
+                metrics.count(response: UnsafeRawBufferPointer(rebasing: slot[0..<answer]), tcp: false)
                 cglb_udp_batch_queue(batch, queued, i, CInt(answer))
                 queued += 1
             }

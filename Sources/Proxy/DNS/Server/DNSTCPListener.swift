@@ -96,7 +96,7 @@ final class DNSTCPConnection: Selectable {
         while let length = inbound.getInteger(at: inbound.readerIndex, as: UInt16.self), inbound.readableBytes >= 2 + Int(length) {
             inbound.moveReaderIndex(forwardBy: 2)
             let reply = inbound.withUnsafeReadableBytes { raw in
-                state.answer(UnsafeRawBufferPointer(rebasing: raw[0..<Int(length)]), from: client, overTCP: true)
+                state.answer(UnsafeRawBufferPointer(rebasing: raw[0..<Int(length)]), from: client, overTCP: true, into: state.tcpScratch)
             }
             inbound.moveReaderIndex(forwardBy: Int(length))
             answered = true
@@ -109,11 +109,9 @@ final class DNSTCPConnection: Selectable {
                 return
             }
             outbound.writeInteger(UInt16(reply))
-            state.response.withUnsafeBytes { raw in
-                let answer = UnsafeRawBufferPointer(rebasing: raw[0..<reply])
-                state.metrics.count(response: answer, tcp: true)
-                outbound.writeBytes(answer)
-            }
+            let answer = UnsafeRawBufferPointer(rebasing: state.tcpScratch[0..<reply])
+            state.metrics.count(response: answer, tcp: true)
+            outbound.writeBytes(answer)
         }
         if answered { armIdleTimer() }
         inbound.discardReadBytes()
