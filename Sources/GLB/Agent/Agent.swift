@@ -60,7 +60,11 @@ final class Agent: Sendable {
             throw AgentError("cannot set up TLS for HTTPS health checks: \(error)")
         }
         defer { prober.stop() }
-        let routing = Routing(monitor: HealthMonitor(prober: prober), metrics: metrics, logger: logger.named("routing"))
+        let routing = Routing(monitor: HealthMonitor(prober: prober), metrics: metrics, logger: logger.named("routing"),
+                              node: .init(name: config.node, region: config.region, latitude: config.location?.latitude,
+                                          longitude: config.location?.longitude))
+        let geo = GeoLoader(databasePath: config.geoDatabase, cidrMapPath: config.geoCIDRMap, logger: logger.named("geo"))
+        await routing.geoChanged(try geo.loadInitial())
         await routing.configChanged(try await store.configSnapshot())
         let publisher = routing.publisher
 
@@ -130,6 +134,7 @@ final class Agent: Sendable {
                 tasks.addTask { await self.sendDigests(replicator) }
             }
             tasks.addTask { await self.followHealth(prober, routing, store) }
+            tasks.addTask { await self.watchGeo(geo, routing) }
             await shutdown()
             tasks.cancelAll()
         }
@@ -231,6 +236,33 @@ final class Agent: Sendable {
         while !Task.isCancelled {
             await replicator.sendDigest()
             do { try await clock.sleep(until: clock.now + config.replicationDigestInterval) } catch { return }
+        }
+    }
+
+    /// Reloads the geo files when they change (polled) or on SIGHUP, and refreshes latency
+    /// rankings, all on the control plane; the loops see the result as a new snapshot.
+    private func watchGeo(_ geo: GeoLoader, _ routing: Routing) async {
+        await withTaskGroup(of: Void.self) { group in
+            if geo.databasePath != nil || geo.cidrMapPath != nil {
+                group.addTask {
+                    while !Task.isCancelled {
+                        do { try await self.clock.sleep(until: self.clock.now + self.config.geoPollInterval) } catch { return }
+                        if let sources = geo.reloadIfChanged() { await routing.geoChanged(sources) }
+                    }
+                }
+                group.addTask {
+                    for await _ in ReloadSignal.events() {
+                        self.logger.info("SIGHUP: checking the geo files")
+                        if let sources = geo.reloadIfChanged() { await routing.geoChanged(sources) }
+                    }
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    do { try await self.clock.sleep(until: self.clock.now + .seconds(5)) } catch { return }
+                    await routing.refreshLatency()
+                }
+            }
         }
     }
 

@@ -34,6 +34,16 @@ struct AgentConfig: Sendable {
     /// Not a flag: how often each node gossips its replication digest, so a node that missed
     /// rows catches up (tests make it short).
     var replicationDigestInterval = Duration.seconds(30)
+    /// A MaxMind DB (`.mmdb`) for `geo` and `latency` routing; reloaded when it changes.
+    var geoDatabase: String?
+    /// The operator's CIDR map file (docs/geo.md); reloaded when it changes.
+    var geoCIDRMap: String?
+    /// Networks of proxies in front of the HTTP listener whose X-Forwarded-For is believed.
+    var trustedProxies: [(network: IPAddress, prefix: UInt8)] = []
+    /// This node's coordinates, for mapping clients to their nearest node under `latency`.
+    var location: (latitude: Double, longitude: Double)?
+    /// Not a flag: how often the geo files are checked for changes (tests make it short).
+    var geoPollInterval = Duration.seconds(2)
 
     static let options: [Arguments.OptionSpec] = [
         .init("data", value: "DIR", env: "GLB_DATA", help: "state directory; the SQLite store lives here (default ./glb-data)"),
@@ -54,6 +64,14 @@ struct AgentConfig: Sendable {
         .init("join", value: "HOST:PORT,...", env: "GLB_JOIN", repeatable: true, help: "gossip addresses of nodes to join through (needs --gossip)"),
         .init("gossip-key-file", value: "PATH", env: "GLB_GOSSIP_KEY_FILE",
               help: "base64 AES-256 gossip keys, one a line, the first primary; or put one key in GLB_GOSSIP_KEY. Without a key, gossip stays on loopback"),
+        .init("geoip", value: "FILE", env: "GLB_GEOIP",
+              help: "a MaxMind DB (.mmdb, e.g. GeoLite2-Country) for geo and latency routing; reloaded when replaced (mv a new file over it) or on SIGHUP"),
+        .init("geo-cidr-map", value: "FILE", env: "GLB_GEO_CIDR_MAP",
+              help: "networks to regions/countries (\"10.1.0.0/16 eu-west\" a line), consulted before --geoip; reloaded like it"),
+        .init("trusted-proxies", value: "CIDR,...", env: "GLB_TRUSTED_PROXIES", repeatable: true,
+              help: "proxies whose X-Forwarded-For the HTTP proxy believes for geo routing (default: none, the peer address is the client)"),
+        .init("location", value: "LAT,LONG", env: "GLB_LOCATION",
+              help: "this node's coordinates, e.g. 53.35,-6.26: latency routing maps clients to their nearest node"),
     ]
 
     /// The environment-only twin of --gossip-key-file: the key itself, base64. Not a flag, so
@@ -112,6 +130,36 @@ struct AgentConfig: Sendable {
         if let rate = try args.decimal("access-log", in: 0...1) { accessLogSampleRate = rate }
         if let grace = try args.decimal("shutdown-grace", in: 0...3600) { shutdownGrace = .milliseconds(Int64(grace * 1000)) }
         try parseGossip(args, environment: environment)
+        try parseGeo(args)
+    }
+
+    /// --geoip, --geo-cidr-map, --trusted-proxies, --location. The files are only named here; the
+    /// agent loads them at start (and refuses to start on a bad one) and then watches them.
+    private mutating func parseGeo(_ args: Arguments) throws(UsageError) {
+        for (flag, path) in [("geoip", args.value("geoip")), ("geo-cidr-map", args.value("geo-cidr-map"))] {
+            guard let path else { continue }
+            guard !path.isEmpty else { throw UsageError("--\(flag) must name a file") }
+            if flag == "geoip" { geoDatabase = path } else { geoCIDRMap = path }
+        }
+        for text in args.list("trusted-proxies") {
+            let parts = text.split(separator: "/", maxSplits: 1)
+            guard let address = IPAddress(String(parts.first ?? "")) else {
+                throw UsageError("--trusted-proxies: expected networks such as 10.0.0.0/8 or 192.0.2.10, got \"\(text)\"")
+            }
+            let width: UInt8 = address.isIPv4 ? 32 : 128
+            guard let prefix = parts.count == 2 ? UInt8(parts[1]) : width, prefix <= width else {
+                throw UsageError("--trusted-proxies: \"\(text)\" has a bad prefix length (0-\(width))")
+            }
+            trustedProxies.append((address.masked(toPrefix: Int(prefix)), prefix))
+        }
+        if let text = args.value("location") {
+            let parts = text.split(separator: ",", maxSplits: 1).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, let latitude = parts[0], let longitude = parts[1], (-90...90).contains(latitude),
+                  (-180...180).contains(longitude) else {
+                throw UsageError("--location: expected LAT,LONG in degrees such as 53.35,-6.26, got \"\(text)\"")
+            }
+            location = (latitude, longitude)
+        }
     }
 
     /// --gossip, --join and the key. Without a key every gossip address must be loopback

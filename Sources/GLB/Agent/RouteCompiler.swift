@@ -31,7 +31,8 @@ struct RouteCompiler {
                     ClusterInput(name: cluster.name, region: cluster.region, addresses: cluster.addresses.compactMap(IPAddress.init),
                                  port: UInt16(clamping: cluster.port), weight: UInt32(clamping: cluster.weight),
                                  priority: cluster.priority, state: Self.state(cluster.state),
-                                 healthy: health[cluster.key] ?? true)
+                                 healthy: health[cluster.key] ?? true, countries: cluster.countries, continents: cluster.continents,
+                                 latitude: cluster.latitude, longitude: cluster.longitude)
                 },
                 canary: canaries[service.name].map { CanaryInput(cluster: $0.cluster, percent: $0.percent) })
         }
