@@ -63,7 +63,7 @@ final class Agent: Sendable {
         let routing = Routing(monitor: HealthMonitor(prober: prober), metrics: metrics, logger: logger.named("routing"),
                               node: .init(name: config.node, region: config.region, latitude: config.location?.latitude,
                                           longitude: config.location?.longitude))
-        let geo = GeoLoader(databasePath: config.geoDatabase, cidrMapPath: config.geoCIDRMap, logger: logger.named("geo"))
+        let geo = GeoLoader(databasePath: config.geoDatabase, cidrMapPath: config.geoCIDRMap, logger: logger.named("geo"), metrics: metrics)
         await routing.geoChanged(try geo.loadInitial())
         await routing.configChanged(try await store.configSnapshot())
         let publisher = routing.publisher

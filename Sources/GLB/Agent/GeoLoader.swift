@@ -39,11 +39,16 @@ final class GeoLoader: Sendable {
     let cidrMapPath: String?
     private let logger: Logger
     private let state = Mutex(State())
+    private let loaded: Counter
+    private let refused: Counter
 
-    init(databasePath: String?, cidrMapPath: String?, logger: Logger) {
+    init(databasePath: String?, cidrMapPath: String?, logger: Logger, metrics: MetricsRegistry) {
         self.databasePath = databasePath
         self.cidrMapPath = cidrMapPath
         self.logger = logger
+        let help = "Geo database and CIDR map loads by result: a refused file leaves the previous one in service."
+        loaded = metrics.counter("glb_geo_reloads_total", help: help, labels: ["result": "loaded"])
+        refused = metrics.counter("glb_geo_reloads_total", help: help, labels: ["result": "refused"])
     }
 
     /// The sources loaded now.
@@ -85,11 +90,13 @@ final class GeoLoader: Sendable {
                 let database = try GeoDatabase(path: path)
                 state.withLock { $0.database = database; $0.databaseStamp = stamp }
                 logger.info("geo database reloaded", Self.fields(database))
+                loaded.increment()
                 replaced = true
             } catch {
                 // Remember the stamp: one log line per bad file, not one per poll.
                 state.withLock { $0.databaseStamp = stamp }
                 logger.error("geo database refused; still serving the previously loaded one", ["path": path, "error": "\(error)"])
+                refused.increment()
             }
         }
         if let path = cidrMapPath, let stamp = Self.stamp(path), stamp != state.withLock({ $0.cidrMapStamp }) {
@@ -97,10 +104,12 @@ final class GeoLoader: Sendable {
                 let map = try Self.readMap(path)
                 state.withLock { $0.cidrMap = map; $0.cidrMapStamp = stamp }
                 logger.info("geo CIDR map reloaded", ["path": path, "networks": String(map.entries.count)])
+                loaded.increment()
                 replaced = true
             } catch {
                 state.withLock { $0.cidrMapStamp = stamp }
                 logger.error("geo CIDR map refused; still serving the previously loaded one", ["path": path, "error": "\(error)"])
+                refused.increment()
             }
         }
         return replaced ? sources : nil
