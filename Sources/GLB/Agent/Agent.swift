@@ -84,6 +84,7 @@ final class Agent: Sendable {
         if let address = config.http {
             var configuration = HTTPProxy.Configuration(address: address, defaultService: config.httpDefaultService)
             configuration.accessLogSampleRate = config.accessLogSampleRate
+            configuration.trustedProxies = config.trustedProxies
             let server = HTTPProxy(configuration: configuration, loops: group.loops, publisher: publisher,
                                    logger: logger.named("http"), registry: metrics)
             do {
