@@ -6,7 +6,7 @@
 #   scripts/fuzz-dns.sh .build-fuzz/artifacts/crash-...   # replay one input
 #
 # Builds outside SwiftPM with swiftc: GLBCore's IPAddress.swift as module GLBCore, then the Proxy
-# DNS and Routing sources plus Fuzz/DNSResponderFuzz.swift as one instrumented executable. Nothing
+# Geo, DNS and Routing sources plus Fuzz/DNSResponderFuzz.swift as one instrumented executable. Nothing
 # from OpenSSL or the event loop is compiled in. Corpus and crashes live under .build-fuzz/ (ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ flags=(-sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -packag
 swiftc "${flags[@]}" -module-name GLBCore -emit-module -emit-module-path "$out/GLBCore.swiftmodule" \
     -emit-library -static -o "$out/libGLBCore.a" Sources/GLBCore/System/IPAddress.swift
 swiftc "${flags[@]}" -module-name DNSFuzz -I "$out" -o "$out/dns-fuzz" \
-    Sources/Proxy/DNS/*.swift Sources/Proxy/Routing/*.swift Fuzz/DNSResponderFuzz.swift "$out/libGLBCore.a"
+    Sources/Proxy/Geo/*.swift Sources/Proxy/DNS/*.swift Sources/Proxy/Routing/*.swift Fuzz/DNSResponderFuzz.swift "$out/libGLBCore.a"
 
 if [[ $# -gt 0 ]]; then exec "$out/dns-fuzz" "$@"; fi
 
