@@ -121,4 +121,32 @@ import Testing
         #expect(try await Self.answers(agent, subnet: "81.2.69.160/32") { $0 == ["192.0.2.11"] } == ["192.0.2.11"], "the old database stays")
         try await agent.stop()
     }
+
+    /// The proxy locates a client behind a trusted proxy by its X-Forwarded-For hop, and ignores
+    /// the header from anyone else.
+    @Test func theProxyRoutesByTheTrustedForwardedForHop() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let origins = try await TwoOrigins.start()
+        let database = Self.fixtures + "/GeoIP2-Country-Test.mmdb"
+        let agent = try await RunningAgent.start(dataDirectory: dir.path, http: true) {
+            $0.geoDatabase = database
+            $0.trustedProxies = [(IPAddress("127.0.0.0")!, 8)]
+        }
+        #expect(try await agent.request("PUT", "/v1/services/www", body: Self.geoService).status == 201)
+        #expect(try await agent.request("PUT", "/v1/services/www/clusters/eu", body: Self.body(origins.eu, region: "eu-west", continents: ["EU"])).status == 201)
+        #expect(try await agent.request("PUT", "/v1/services/www/clusters/ap", body: Self.body(origins.us, region: "ap-northeast", continents: ["AS"])).status == 201)
+        let address = try #require(agent.http)
+        func get(forwardedFor: String) async throws -> String {
+            let request = HTTPRequest(method: "GET", target: "/", headers: [("Host", "www.glb.example"), ("X-Forwarded-For", forwardedFor)])
+            let response = try await offPool { try BlockingHTTPClient(timeout: .seconds(5)).send(request, to: address) }
+            return String(decoding: response.body, as: UTF8.self)
+        }
+        for _ in 0..<5 {
+            #expect(try await get(forwardedFor: "203.0.113.7, 81.2.69.160") == "eu-origin\n", "GB, the rightmost untrusted hop")
+            #expect(try await get(forwardedFor: "2001:218::1") == "us-origin\n", "JP")
+        }
+        await origins.stop()
+        try await agent.stop()
+    }
 }
