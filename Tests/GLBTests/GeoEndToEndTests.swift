@@ -149,4 +149,35 @@ import Testing
         await origins.stop()
         try await agent.stop()
     }
+
+    /// Latency from this node's own probes: the ranking comes from the prober's RTTs (explain
+    /// shows them), one cluster answers steadily, and the other takes over when it dies.
+    @Test func latencyAnswersFromProbeRTTsAndFallsBack() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let origins = try await TwoOrigins.start()
+        let agent = try await RunningAgent.start(dataDirectory: dir.path, dns: true) {
+            $0.location = (53.35, -6.26)
+            $0.latencyRefreshInterval = .milliseconds(100)
+        }
+        let service = Self.geoService.replacingOccurrences(of: #""policy":"geo""#, with: #""policy":"latency""#)
+        #expect(try await agent.request("PUT", "/v1/services/www", body: service).status == 201)
+        #expect(try await agent.request("PUT", "/v1/services/www/clusters/eu", body: origins.eu.clusterBody(region: "eu-west")).status == 201)
+        #expect(try await agent.request("PUT", "/v1/services/www/clusters/us", body: origins.us.clusterBody(region: "us-east")).status == 201)
+        let ranked = try await eventually {
+            let explained = try await agent.request("GET", "/v1/services/www/explain?client=192.0.2.1")
+            let text = explained.json?["explanation"]?.stringValue ?? ""
+            return text.contains("has the lowest RTT with a healthy active address")
+        }
+        #expect(ranked, "the probes' RTTs reached the routing snapshot")
+        // One leader, steadily: hysteresis keeps loopback's microsecond noise from flipping it.
+        let steady = try await Self.answers(agent, subnet: "192.0.2.0/24") { $0.count == 1 }
+        #expect(steady.count == 1)
+        let leader = try #require(steady.first)
+        await (leader == "127.0.0.11" ? origins.eu : origins.us).stop()
+        let other = leader == "127.0.0.11" ? "127.0.0.12" : "127.0.0.11"
+        #expect(try await Self.answers(agent, subnet: "192.0.2.0/24") { $0 == [other] } == [other], "the next in the ranking")
+        await origins.stop()
+        try await agent.stop()
+    }
 }

@@ -260,7 +260,7 @@ final class Agent: Sendable {
             }
             group.addTask {
                 while !Task.isCancelled {
-                    do { try await self.clock.sleep(until: self.clock.now + .seconds(5)) } catch { return }
+                    do { try await self.clock.sleep(until: self.clock.now + self.config.latencyRefreshInterval) } catch { return }
                     await routing.refreshLatency()
                 }
             }

@@ -44,6 +44,8 @@ struct AgentConfig: Sendable {
     var location: (latitude: Double, longitude: Double)?
     /// Not a flag: how often the geo files are checked for changes (tests make it short).
     var geoPollInterval = Duration.seconds(2)
+    /// Not a flag: how often `latency` rankings are recompiled from the probes' RTTs.
+    var latencyRefreshInterval = Duration.seconds(5)
 
     static let options: [Arguments.OptionSpec] = [
         .init("data", value: "DIR", env: "GLB_DATA", help: "state directory; the SQLite store lives here (default ./glb-data)"),
