@@ -280,27 +280,38 @@ package final class GeoDatabase: @unchecked Sendable {
     /// continent, and location, read in place (GeoIP2/GeoLite2 layout: `country.iso_code`,
     /// `registered_country.iso_code`, `continent.code`, `location.latitude/longitude`).
     /// Allocation-free; a record that is not shaped so yields unknown fields, a corrupt one throws.
+    /// One pass over the top-level map: a City record's big `city` and `subdivisions` values are
+    /// skipped once, not once per wanted key (measured: 3.4 µs a query before, see geo.sh).
     @inline(__always)
     package func location(at offset: Int) throws(MMDBError) -> GeoLocation {
         let d = data
         var result = GeoLocation()
-        if let country = try d.value(inMapAt: offset, key: "country"), let iso = try d.value(inMapAt: country, key: "iso_code") {
-            result.country = try d.code(at: iso) ?? .unknown
+        var registered = GeoCode.unknown
+        let (map, _) = try d.resolved(at: offset)
+        guard map.type == MMDBDecoder.Kind.map else { return result }
+        var cursor = map.payload
+        for _ in 0..<map.size {
+            let (key, valueOffset) = try d.key(at: cursor)
+            switch key {
+            case .country:
+                if let iso = try d.value(inMapAt: valueOffset, key: "iso_code") { result.country = try d.code(at: iso) ?? .unknown }
+            case .registeredCountry:
+                if let iso = try d.value(inMapAt: valueOffset, key: "iso_code") { registered = try d.code(at: iso) ?? .unknown }
+            case .continent:
+                if let code = try d.value(inMapAt: valueOffset, key: "code") { result.continent = try d.code(at: code) ?? .unknown }
+            case .location:
+                if let lat = try d.value(inMapAt: valueOffset, key: "latitude"), let long = try d.value(inMapAt: valueOffset, key: "longitude"),
+                   let latitude = try d.double(at: lat), let longitude = try d.double(at: long),
+                   (-90...90).contains(latitude), (-180...180).contains(longitude) {
+                    result.latitude = latitude
+                    result.longitude = longitude
+                }
+            case .other:
+                break
+            }
+            cursor = try d.skip(valueOffset, depth: 1)
         }
-        if !result.country.isKnown, let registered = try d.value(inMapAt: offset, key: "registered_country"),
-           let iso = try d.value(inMapAt: registered, key: "iso_code") {
-            result.country = try d.code(at: iso) ?? .unknown
-        }
-        if let continent = try d.value(inMapAt: offset, key: "continent"), let code = try d.value(inMapAt: continent, key: "code") {
-            result.continent = try d.code(at: code) ?? .unknown
-        }
-        if let location = try d.value(inMapAt: offset, key: "location"),
-           let lat = try d.value(inMapAt: location, key: "latitude"), let long = try d.value(inMapAt: location, key: "longitude"),
-           let latitude = try d.double(at: lat), let longitude = try d.double(at: long),
-           (-90...90).contains(latitude), (-180...180).contains(longitude) {
-            result.latitude = latitude
-            result.longitude = longitude
-        }
+        if !result.country.isKnown { result.country = registered }
         return result
     }
 }

@@ -29,6 +29,13 @@ package final class GeoSources: Sendable {
     /// Allocation-free.
     @inline(__always)
     package func locate(_ key: ClientKey) -> ClientLocation {
+        var cache = GeoCache()
+        return locate(key, cache: &cache)
+    }
+
+    /// `locate`, decoding database records through a loop's `cache`.
+    @inline(__always)
+    package func locate(_ key: ClientKey, cache: inout GeoCache) -> ClientLocation {
         var result = ClientLocation()
         let address = key.origin
         if let cidrMap {
@@ -50,7 +57,7 @@ package final class GeoSources: Sendable {
             result.scope = max(result.scope, depth)
             if let record {
                 do throws(MMDBError) {
-                    result.location = try database.location(at: record)
+                    result.location = try cache.location(of: record, in: database)
                     result.source = .database
                     result.record = record
                 } catch {

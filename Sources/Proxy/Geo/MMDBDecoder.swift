@@ -181,6 +181,26 @@ package struct MMDBDecoder {
         return nil
     }
 
+    /// The top-level keys `GeoDatabase.location` cares about.
+    enum LocationKey { case country, registeredCountry, continent, location, other }
+
+    /// The map key at `cursor` (a string or a pointer to one), classified, and where its value
+    /// starts.
+    @inline(__always)
+    func key(at cursor: Int) throws(MMDBError) -> (LocationKey, valueOffset: Int) {
+        let (k, afterKey) = try resolved(at: cursor)
+        guard k.type == Kind.string else { throw .badType(type: k.type, offset: cursor) }
+        guard k.payload + k.size <= end else { throw .dataOutOfBounds(offset: cursor) }
+        let valueOffset = try keyEnd(cursor, afterKey, k)
+        let name: LocationKey
+        if equals(k, "country") { name = .country }
+        else if equals(k, "continent") { name = .continent }
+        else if equals(k, "location") { name = .location }
+        else if equals(k, "registered_country") { name = .registeredCountry }
+        else { name = .other }
+        return (name, valueOffset)
+    }
+
     @inline(__always)
     private func keyEnd(_ cursor: Int, _ afterField: Int, _ k: Field) throws(MMDBError) -> Int {
         let first = try byte(cursor)

@@ -85,6 +85,8 @@ package struct Router {
     package private(set) var chosen: [Int32] = []
     private var pool: [Int32] = []
     private var weights: [UInt64] = []
+    /// Decoded client locations by database record, for `geo` and `latency`.
+    private var geoCache = GeoCache()
 
     /// A router with empty scratch; the first decisions grow it to the snapshot's largest service.
     package init() {}
@@ -140,7 +142,7 @@ package struct Router {
         // Located once per decision, and only for the policies that use it.
         var location = ClientLocation()
         if svc.policy == .geo || svc.policy == .latency {
-            location = snapshot.geo.locate(client)
+            location = snapshot.geo.locate(client, cache: &geoCache)
             trace.note("client location: \(Router.describe(location, client: client, sources: snapshot.geo))")
         }
         // The canary split restricts the first round of passes to one side.

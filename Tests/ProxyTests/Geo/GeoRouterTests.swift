@@ -119,6 +119,22 @@ import Testing
         #expect(explanation.families[0].answer == [ip("10.0.0.5")])
     }
 
+    /// A loop's cache gives what an uncached lookup gives, across databases swapped under it
+    /// (a reload), so a record offset of one file is never read as the other's.
+    @Test func theLocationCacheFollowsTheDatabase() throws {
+        let a = GeoSources(database: try GeoFixtures.open("GeoIP2-Country-Test.mmdb"), cidrMap: nil)
+        let b = GeoSources(database: try GeoFixtures.open("GeoLite2-City-Test.mmdb"), cidrMap: nil)
+        var cache = GeoCache()
+        for round in 0..<3 {
+            for sources in [a, b, a] {
+                for address in ["81.2.69.160", "2001:218::1", "89.160.20.112", "216.160.83.56", "192.0.2.1"] {
+                    let key = ClientKey(client: ip(address), subnet: nil)
+                    #expect(sources.locate(key, cache: &cache) == sources.locate(key), "\(address), round \(round)")
+                }
+            }
+        }
+    }
+
     // MARK: latency
 
     @Test(arguments: [(100, 85, false), (100, 79, true), (3, 1, false), (300, 250, false), (300, 230, true), (20, 25, false)])
