@@ -20,6 +20,22 @@ package struct GeoLocation: Hashable, Sendable {
     /// Nothing known.
     package init() {}
 
+    /// Equal when every field is; unknown coordinates (NaN) equal each other, unlike `Double`'s
+    /// `==`, so a location compares equal to itself.
+    package static func == (a: GeoLocation, b: GeoLocation) -> Bool {
+        a.country == b.country && a.continent == b.continent && a.region == b.region
+            && a.latitude.bitPattern == b.latitude.bitPattern && a.longitude.bitPattern == b.longitude.bitPattern
+    }
+
+    /// Hashes what `==` compares.
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(country)
+        hasher.combine(continent)
+        hasher.combine(region)
+        hasher.combine(latitude.bitPattern)
+        hasher.combine(longitude.bitPattern)
+    }
+
     /// True when latitude and longitude are both known.
     package var hasCoordinates: Bool { !latitude.isNaN && !longitude.isNaN }
 
