@@ -65,6 +65,10 @@ import Testing
         #expect(text.contains("EDNS Client Subnet 81.2.69.160 found in GeoIP2-Country"), "\(text)")
         #expect(text.contains("country GB, continent EU"), "\(text)")
         #expect(text.contains("geo level continent"), "\(text)")
+        let location = explained.json?["location"]
+        #expect(location?["country"]?.stringValue == "GB" && location?["continent"]?.stringValue == "EU")
+        #expect(location?["origin"]?.stringValue == "ecs" && location?["source"]?.stringValue == "database GeoIP2-Country")
+        #expect(location?["scope"]?.intValue == 27)
 
         // Europe's origin dies: GB falls back to Asia's cluster; JP is unaffected.
         await origins.eu.stop()

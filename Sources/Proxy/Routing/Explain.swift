@@ -44,6 +44,12 @@ package struct Explanation: Sendable, CustomStringConvertible {
     package var candidates: [Candidate]
     /// The A and the AAAA decision.
     package var families: [FamilyDecision]
+    /// Where the client was found, for `geo` and `latency` services.
+    package var location: ClientLocation? = nil
+    /// The CIDR-map region of `location`, if any.
+    package var region: String? = nil
+    /// Where the location came from, for people: `cidr_map`, `database` (with its type) or none.
+    package var locationSource: String? = nil
 
     /// Explains `service` (an FQDN, or a name relative to the snapshot's first zone that has it) for
     /// a query from `client` with optional ECS `subnet`. Nil if there is no such service.
@@ -75,6 +81,17 @@ package struct Explanation: Sendable, CustomStringConvertible {
                                  latitude: cluster.latitude, longitude: cluster.longitude)
             },
             families: [])
+        if svc.policy == .geo || svc.policy == .latency {
+            let location = snapshot.geo.locate(key)
+            result.location = location
+            result.region = snapshot.geo.region(of: location.location)
+            switch location.source {
+            case .cidrMap: result.locationSource = "cidr_map"
+            case .database: result.locationSource = "database " + (snapshot.geo.database?.databaseType ?? "")
+            case .corruptRecord: result.locationSource = "corrupt_record"
+            case .unknown: result.locationSource = "none"
+            }
+        }
         var router = Router()
         for family in [AddressFamily.v4, .v6] {
             var trace = RecordingTrace()
