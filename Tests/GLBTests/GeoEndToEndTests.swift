@@ -184,4 +184,24 @@ import Testing
         await origins.stop()
         try await agent.stop()
     }
+
+    /// A database or CIDR map the operator named but that cannot be used stops the agent at start,
+    /// naming the flag and the reason, instead of routing as if it had no location data.
+    @Test(arguments: [("geoip", "MaxMind-DB-test-broken-pointers-24.mmdb", "search tree node"),
+                      ("geoip", "no-such-file.mmdb", "cannot read"),
+                      ("geo-cidr-map", "LICENSE-MIT", "line 1")])
+    func aBadFileAtStartStopsTheAgent(_ flag: String, _ file: String, _ reason: String) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let path = Self.fixtures + "/" + file
+        do {
+            let agent = try await RunningAgent.start(dataDirectory: dir.path) {
+                if flag == "geoip" { $0.geoDatabase = path } else { $0.geoCIDRMap = path }
+            }
+            try await agent.stop()
+            Issue.record("the agent started with a bad --\(flag)")
+        } catch {
+            #expect("\(error)".contains("--\(flag)") && "\(error)".contains(reason), "\(error)")
+        }
+    }
 }
