@@ -122,6 +122,8 @@ import Testing
             return String(decoding: metrics.response.body, as: UTF8.self).contains(#"glb_geo_reloads_total{result="refused"} 1"#)
         }
         #expect(refused, "the bad file was looked at and refused")
+        let metrics = String(decoding: try await agent.request("GET", "/metrics").response.body, as: UTF8.self)
+        #expect(metrics.contains("glb_geo_database_build_epoch_seconds 1770245369"), "the good database is still the one in service")
         #expect(try await Self.answers(agent, subnet: "81.2.69.160/32") { $0 == ["192.0.2.11"] } == ["192.0.2.11"], "the old database stays")
         try await agent.stop()
     }

@@ -41,6 +41,7 @@ final class GeoLoader: Sendable {
     private let state = Mutex(State())
     private let loaded: Counter
     private let refused: Counter
+    private let buildEpoch: Gauge
 
     init(databasePath: String?, cidrMapPath: String?, logger: Logger, metrics: MetricsRegistry) {
         self.databasePath = databasePath
@@ -49,6 +50,8 @@ final class GeoLoader: Sendable {
         let help = "Geo database and CIDR map loads by result: a refused file leaves the previous one in service."
         loaded = metrics.counter("glb_geo_reloads_total", help: help, labels: ["result": "loaded"])
         refused = metrics.counter("glb_geo_reloads_total", help: help, labels: ["result": "refused"])
+        buildEpoch = metrics.gauge("glb_geo_database_build_epoch_seconds",
+                                   help: "build_epoch of the MaxMind database in service (0: none): which file the loops answer from.")
     }
 
     /// The sources loaded now.
@@ -63,6 +66,7 @@ final class GeoLoader: Sendable {
                 let database = try GeoDatabase(path: path)
                 state.withLock { $0.database = database; $0.databaseStamp = stamp }
                 logger.info("geo database loaded", Self.fields(database))
+                buildEpoch.set(Double(database.buildEpoch))
             } catch {
                 throw AgentError("--geoip \(path): \(error)")
             }
@@ -90,6 +94,7 @@ final class GeoLoader: Sendable {
                 let database = try GeoDatabase(path: path)
                 state.withLock { $0.database = database; $0.databaseStamp = stamp }
                 logger.info("geo database reloaded", Self.fields(database))
+                buildEpoch.set(Double(database.buildEpoch))
                 loaded.increment()
                 replaced = true
             } catch {
