@@ -6,7 +6,7 @@ build:
 	swift build
 
 release:
-	swift build -c release --product glb
+	swift build -c release --product glb --static-swift-stdlib
 
 test:
 	scripts/test.sh

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-swift build -c release --product glb
+swift build -c release --product glb --static-swift-stdlib
 echo "glb: built .build/release/glb; for the CLI: export PATH=\"$PWD/.build/release:\$PATH\"" >&2
 if (($#)); then
   exec .build/release/glb agent "$@"

@@ -44,6 +44,9 @@ package struct ProbeSpec: Hashable, Sendable {
     package var fall: Int
     /// Verify the server certificate against the system trust store and the expected name.
     package var tlsVerify: Bool
+    /// The User-Agent of http and https probes. The agent names itself in it
+    /// (`glb-health/1 (node=eu-1)`), so an origin's logs tell which region probed.
+    package var userAgent = "glb-health/1"
 
     /// Defaults: `GET /`, 200...399 healthy, every 5 s with a 2 s timeout, rise 2, fall 3,
     /// certificate verified. `rise` and `fall` below 1 are raised to 1.

@@ -12,7 +12,7 @@ package import GLBCore
 /// Thread-safe: every entry point hops onto the loop with `execute`; all probing state lives on
 /// the loop (`ProberCore`), and other threads read copies from a `Mutex`-protected table. Probes
 /// never block the loop: connects, TLS and HTTP are non-blocking and each attempt is cut at its
-/// timeout. One `TLSContext` is shared by every HTTPS probe of this prober.
+/// timeout. One `TLSContext` is shared by every HTTPS probe of this prober, made on the first.
 package final class Prober: Sendable {
     /// Every status flip, in order, for the agent to consume (unbounded buffer: there is at most
     /// one flip per target per `rise` or `fall` probes). Finishes after `stop()`.
@@ -26,16 +26,14 @@ package final class Prober: Sendable {
     ///     probe timers, so pass either nil or that same clock.
     ///   - seed: seeds the start-time jitter; a fixed seed gives a reproducible schedule.
     ///   - trustRootsFile: a PEM bundle to trust instead of the system store (tests).
-    /// - Throws: if OpenSSL cannot set up the shared client context.
     package init(loop: EventLoop, clock: (any GLBClock)? = nil, logger: Logger, registry: MetricsRegistry, seed: UInt64,
-                 trustRootsFile: String? = nil) throws(TLSSetupError) {
+                 trustRootsFile: String? = nil) {
         let clock = clock ?? loop.clock
         let (stream, continuation) = AsyncStream<HealthTransition>.makeStream(bufferingPolicy: .unbounded)
         transitions = stream
         self.loop = loop
         board = HealthBoard(registry: registry, clock: clock, continuation: continuation)
-        let tls = try TLSContext(trustRootsFile: trustRootsFile)
-        core = LoopBound(ProberCore(loop: loop, clock: clock, tls: tls, board: board, logger: logger.named("prober"), seed: seed),
+        core = LoopBound(ProberCore(loop: loop, clock: clock, trustRootsFile: trustRootsFile, board: board, logger: logger.named("prober"), seed: seed),
                          loop: loop)
     }
 

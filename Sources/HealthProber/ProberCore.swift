@@ -31,20 +31,37 @@ final class ProberCore {
 
     private let loop: EventLoop
     private let clock: any GLBClock
-    private let tls: TLSContext
+    private let trustRootsFile: String?
+    private var tls: TLSContext?
+    private var tlsFailed = false
     private let board: HealthBoard
     private let logger: Logger
     private var rng: SeededRandom
     private(set) var runners: [String: Runner] = [:]
     private var stopped = false
 
-    init(loop: EventLoop, clock: any GLBClock, tls: TLSContext, board: HealthBoard, logger: Logger, seed: UInt64) {
+    init(loop: EventLoop, clock: any GLBClock, trustRootsFile: String?, board: HealthBoard, logger: Logger, seed: UInt64) {
         self.loop = loop
         self.clock = clock
-        self.tls = tls
+        self.trustRootsFile = trustRootsFile
         self.board = board
         self.logger = logger
         rng = SeededRandom(seed: seed)
+    }
+
+    /// The client context shared by every https probe, made on the first one: OpenSSL's start-up
+    /// (its configuration and providers) costs about 3 MB of resident memory that a node with only
+    /// http and tcp checks never needs. If it cannot be made, https probes fail as misconfigured.
+    private func tlsContext() -> TLSContext? {
+        if tls == nil, !tlsFailed {
+            do {
+                tls = try TLSContext(trustRootsFile: trustRootsFile)
+            } catch {
+                tlsFailed = true
+                logger.error("cannot set up TLS for HTTPS health checks; they will fail", ["error": "\(error)"])
+            }
+        }
+        return tls
     }
 
     /// Makes `targets` the probed set. Unchanged targets keep everything; removed ones stop; new
@@ -121,7 +138,7 @@ final class ProberCore {
             logger.debug("probe skipped: previous attempt still running", ["target": runner.target.id])
             return
         }
-        let probe = Probe(target: runner.target, loop: loop, tls: tls) { [weak self, weak runner] result in
+        let probe = Probe(target: runner.target, loop: loop, tls: runner.target.spec.kind == .https ? tlsContext() : nil) { [weak self, weak runner] result in
             guard let self, let runner else { return }
             complete(runner, result)
         }

@@ -59,11 +59,14 @@ import Testing
         Setting(option: "shutdown-grace", value: "2.5") { $0.shutdownGrace == .milliseconds(2500) },
         Setting(option: "http-default-service", value: "WWW.glb.example") { $0.httpDefaultService == "www.glb.example." },
         Setting(option: "access-log", value: "0.25") { $0.accessLogSampleRate == 0.25 },
+        Setting(option: "http-max-body", value: "1048576") { $0.httpMaxBody == 1_048_576 },
         Setting(option: "gossip", value: "127.0.0.1:7946") { $0.gossip == SocketAddress(ip: .v4(0x7F00_0001), port: 7946) },
         Setting(option: "join", value: "127.0.0.2:7946,127.0.0.3:7946") {
             $0.join == [SocketAddress(ip: .v4(0x7F00_0002), port: 7946), SocketAddress(ip: .v4(0x7F00_0003), port: 7946)] && $0.gossip != nil
         },
         Setting(option: "gossip-key-file", value: keyFile) { $0.gossipKeyring?.primary.bytes == [UInt8](repeating: 7, count: 32) },
+        Setting(option: "health-quorum", value: "local") { $0.healthQuorum == .local },
+        Setting(option: "advertise", value: "192.0.2.10") { $0.advertise == IPAddress("192.0.2.10") && $0.advertisedAddress == IPAddress("192.0.2.10") },
         Setting(option: "geoip", value: "/var/lib/glb/GeoLite2-Country.mmdb") { $0.geoDatabase == "/var/lib/glb/GeoLite2-Country.mmdb" },
         Setting(option: "geo-cidr-map", value: "/etc/glb/cidr-map.txt") { $0.geoCIDRMap == "/etc/glb/cidr-map.txt" },
         Setting(option: "trusted-proxies", value: "10.0.0.0/8,192.0.2.10,2001:db8::/32") {
@@ -161,7 +164,19 @@ import Testing
         Refusal(argv: ["--gossip", "127.0.0.1:1"], env: ["GLB_GOSSIP_KEY": "c2hvcnQ="], mentions: ["GLB_GOSSIP_KEY", "32 bytes"]),
         Refusal(argv: ["--gossip", "127.0.0.1:1"], env: ["GLB_GOSSIP_KEY": "not base64!"], mentions: ["GLB_GOSSIP_KEY", "base64"]),
         Refusal(argv: ["--gossip-key-file", keyFile], env: ["GLB_GOSSIP_KEY": key], mentions: ["--gossip-key-file", "GLB_GOSSIP_KEY"]),
+        Refusal(argv: ["--http-max-body", "0"], mentions: ["--http-max-body"]),
+        Refusal(argv: ["--http-max-body", "1M"], mentions: ["--http-max-body", "1M"]),
+        Refusal(argv: ["--health-quorum", "most"], mentions: ["--health-quorum", "majority", "local", "most"]),
+        Refusal(argv: ["--advertise", "0.0.0.0"], mentions: ["--advertise", "0.0.0.0"]),
+        Refusal(argv: ["--advertise", "node.example"], mentions: ["--advertise", "node.example"]),
     ]
+
+    @Test func proxyModeAnswersWithTheAdvertisedAddressElseASpecificListenAddress() throws {
+        #expect(try Self.config(["--http", "0.0.0.0:8080"]).advertisedAddress == nil, "a wildcard says nothing")
+        #expect(try Self.config(["--http", "0.0.0.0:8080", "--gossip", "127.0.0.5:7946"]).advertisedAddress == IPAddress("127.0.0.5"))
+        #expect(try Self.config(["--http", "127.0.0.9:8080", "--gossip", "127.0.0.5:7946"]).advertisedAddress == IPAddress("127.0.0.9"))
+        #expect(try Self.config(["--http", "127.0.0.9:8080", "--advertise", "203.0.113.7"]).advertisedAddress == IPAddress("203.0.113.7"))
+    }
 
     @Test(arguments: refusals)
     func aBadSettingIsRefusedNamingTheFlag(_ r: Refusal) {

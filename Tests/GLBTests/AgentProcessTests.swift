@@ -2,6 +2,7 @@ import Foundation
 import GLBCore
 import GLBTestSupport
 import Testing
+@testable import GLB
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -176,14 +176,17 @@ import Testing
     }
 
     @Test func statusPrintsTheNodeAndATableOrAHint() async {
-        let status = #"{"node":{"name":"eu-1","region":"eu-west"},"config_version":"17.0","uptime_s":5,"zones":["glb.example."],"services":[{"name":"www","fqdn":"www.glb.example.","clusters":[{"name":"eu","region":"eu-west","addresses":["127.0.0.11"],"weight":100,"canary_percent":10,"state":"active","health":"up","last_probe":"ok","rtt_ms":0.42},{"name":"us","region":"us-east","addresses":["127.0.0.12"],"weight":100,"canary_percent":null,"state":"active","health":"down","last_probe":"refused","rtt_ms":null}]},{"name":"api","fqdn":"api.glb.example.","clusters":[]}]}"#
+        let status = #"{"node":{"name":"eu-1","region":"eu-west"},"config_version":"17.0","uptime_s":5,"zones":["glb.example."],"nodes":[{"name":"eu-1","region":"eu-west","status":"alive","config_version":"17.0"},{"name":"us-1","region":"us-east","status":"alive","config_version":"16.0"}],"services":[{"name":"www","fqdn":"www.glb.example.","clusters":[{"name":"eu","region":"eu-west","addresses":["127.0.0.11"],"weight":100,"canary_percent":10,"state":"active","health":"up","quorum":{"answered":true,"up_votes":2,"down_votes":0},"last_probe":"ok","rtt_ms":0.42},{"name":"us","region":"us-east","addresses":["127.0.0.12"],"weight":100,"canary_percent":null,"state":"active","health":"down","quorum":{"answered":false,"up_votes":0,"down_votes":2},"last_probe":"refused","rtt_ms":null}]},{"name":"api","fqdn":"api.glb.example.","clusters":[]}]}"#
         let run = await Self.glb(["status"], answers: ["GET /v1/status": (200, status)])
         #expect(run.out == """
             node eu-1 (region eu-west), config version 17.0, up 5s
-            SERVICE           CLUSTER  REGION   ADDRESSES   WEIGHT  CANARY  STATE   HEALTH       LAST PROBE  RTT
-            www.glb.example.  eu       eu-west  127.0.0.11  100     10%     active  up           ok          0.42ms
-            www.glb.example.  us       us-east  127.0.0.12  100     -       active  down         refused     -
-            api.glb.example.  -        -        -           -       -       -       no clusters  -           -
+            NODE  REGION   STATUS  CONFIG VERSION
+            eu-1  eu-west  alive   17.0
+            us-1  us-east  alive   16.0
+            SERVICE           CLUSTER  REGION   ADDRESSES   WEIGHT  CANARY  STATE   HEALTH       QUORUM        LAST PROBE  RTT
+            www.glb.example.  eu       eu-west  127.0.0.11  100     10%     active  up           answered 2/0  ok          0.42ms
+            www.glb.example.  us       us-east  127.0.0.12  100     -       active  down         DOWN 0/2      refused     -
+            api.glb.example.  -        -        -           -       -       -       no clusters  -             -           -
 
             """)
         let empty = await Self.glb(["status"], answers: ["GET /v1/status": (200, #"{"node":{"name":"n","region":"r"},"services":[]}"#)])
@@ -361,7 +364,7 @@ import Testing
         #expect(status.code == .success)
         let lines = status.out.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
         #expect(lines.first?.prefix(3) == ["node", "test-node", "(region"])
-        #expect(lines.dropFirst().first == ["SERVICE", "CLUSTER", "REGION", "ADDRESSES", "WEIGHT", "CANARY", "STATE", "HEALTH", "LAST", "PROBE", "RTT"])
+        #expect(lines.dropFirst().first == ["SERVICE", "CLUSTER", "REGION", "ADDRESSES", "WEIGHT", "CANARY", "STATE", "HEALTH", "QUORUM", "LAST", "PROBE", "RTT"])
         // Nothing listens at these addresses: the prober has found them unknown or, on a slow
         // machine, already down after `fall` refusals.
         let rows = Array(lines.dropFirst(2))
@@ -394,15 +397,15 @@ import Testing
 }
 
 extension CLICommandTests {
-    static let members = #"{"gossip":true,"members":[{"name":"eu-1","region":"eu-west","address":"10.0.0.1:7946","status":"alive","incarnation":0,"rtt_ms":null,"dns":"10.0.0.1:53","http":null},{"name":"us-1","region":"us-east","address":"10.0.0.2:7946","status":"suspect","incarnation":3,"rtt_ms":81.25,"dns":null,"http":null}]}"#
+    static let members = #"{"gossip":true,"members":[{"name":"eu-1","region":"eu-west","address":"10.0.0.1:7946","status":"alive","incarnation":0,"rtt_ms":null,"dns":"10.0.0.1:53","http":null,"config_version":"42.0"},{"name":"us-1","region":"us-east","address":"10.0.0.2:7946","status":"suspect","incarnation":3,"rtt_ms":81.25,"dns":null,"http":null}]}"#
 
     @Test func membersPrintsATableJSONOrAHintWhenGossipIsOff() async {
         let run = await Self.glb(["members"], answers: ["GET /v1/members": (200, Self.members)])
         #expect(run.code == .success)
         #expect(run.out == """
-            NAME  REGION   ADDRESS        STATUS   INCARNATION  RTT
-            eu-1  eu-west  10.0.0.1:7946  alive    0            -
-            us-1  us-east  10.0.0.2:7946  suspect  3            81.25ms
+            NAME  REGION   ADDRESS        STATUS   INCARNATION  RTT      CONFIG VERSION
+            eu-1  eu-west  10.0.0.1:7946  alive    0            -        42.0
+            us-1  us-east  10.0.0.2:7946  suspect  3            81.25ms  -
 
             """)
         let json = await Self.glb(["members", "--json"], answers: ["GET /v1/members": (200, Self.members)])

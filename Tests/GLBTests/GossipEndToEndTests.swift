@@ -1,4 +1,6 @@
 import GLBCore
+import HealthProber
+import Store
 import GLBTestSupport
 import Testing
 @testable import GLB
@@ -113,5 +115,54 @@ import Testing
         }, "config versions agree")
         try await late.stop()
         for agent in agents { try await agent.stop() }
+    }
+
+    @Test func aRowTooLargeForAPacketAndALateNodeCatchUpByTCPPushPull() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        // Digests are off (an hour): only push-pull can carry what UDP gossip cannot.
+        let tune: @Sendable (inout AgentConfig) -> Void = {
+            $0.replicationDigestInterval = .seconds(3600)
+            $0.pushPullInterval = .milliseconds(300)
+        }
+        let agents = try await Self.cluster(2, in: dir, tune: tune)
+        for agent in agents { #expect(try await eventually { try await Self.members(agent).count == 2 }) }
+        #expect(try await agents[0].request("PUT", "/v1/services/www", body: Self.service).status == 201)
+        // 32 full IPv6 addresses: about 1.4 KB of JSON, more than one gossip packet holds.
+        let addresses = (0..<32).map { "\"2001:db8:aaaa:bbbb:cccc:dddd:eeee:\(String($0, radix: 16))\"" }.joined(separator: ",")
+        let big = #"{"region":"eu-west","port":443,"addresses":["# + addresses + "]}"
+        #expect(try await agents[0].request("PUT", "/v1/services/www/clusters/big", body: big).status == 201)
+        #expect(try await eventually { try await Self.status(agents[1], "/v1/services/www/clusters/big") == 200 }, "the large row arrived")
+        let copy = try await agents[1].request("GET", "/v1/services/www/clusters/big")
+        #expect(copy.json?["addresses"]?.arrayValue?.count == 32)
+
+        // A node that joins later gets everything by the push-pull its join starts.
+        let late = try await RunningAgent.start(dataDirectory: dir.file("n2"), node: "n2", region: "r2", gossip: true,
+                                                join: [try #require(agents[1].gossip)], tune: tune)
+        #expect(try await eventually { try await Self.status(late, "/v1/services/www/clusters/big") == 200 }, "the late node caught up")
+        let metrics = try await late.request("GET", "/metrics")
+        #expect(String(decoding: metrics.response.body, as: UTF8.self).contains(#"glb_replication_push_pulls_total{result="ok"}"#))
+        try await late.stop()
+        for agent in agents { try await agent.stop() }
+    }
+
+    @Test func aPushPullUnderAnotherKeyIsRefusedAndChangesNothing() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let agent = try await RunningAgent.start(dataDirectory: dir.path, node: "n0", gossip: true) {
+            $0.gossipKeyring = try! Keyring(primary: [UInt8](repeating: 1, count: 32))
+        }
+        let stranger = ConfigSync(keyring: try Keyring(primary: [UInt8](repeating: 2, count: 32)))
+        let rows: [ReplicatedRow] = [.zone(Zone(name: "evil.example.", version: HLCTimestamp(wallMilliseconds: Int64.max >> 20, logical: 0),
+                                                origin: "mallory"), deleted: false)]
+        await #expect(throws: ConfigSync.Failure.self) {
+            _ = try await stranger.send(ConfigSync.Message(node: "mallory", versions: [:], rows: rows), to: try #require(agent.gossip))
+        }
+        #expect(try await Self.status(agent, "/v1/zones/evil.example.") == 404, "nothing was stored")
+        // The right key works (an empty exchange answers with this node's versions).
+        let friend = ConfigSync(keyring: try Keyring(primary: [UInt8](repeating: 1, count: 32)))
+        let answer = try await friend.send(ConfigSync.Message(node: "friend", versions: [:], rows: []), to: try #require(agent.gossip))
+        #expect(answer.node == "n0" && answer.versions["n0"] != nil)
+        try await agent.stop()
     }
 }

@@ -5,17 +5,6 @@ import HealthProber
 import GLBTestSupport
 @testable import GLB
 
-/// Runs blocking work (socket calls, subprocess waits) on its own thread, so it never holds one
-/// of the few cooperative-pool threads the agent under test needs to answer.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-        }
-        thread.start()
-    }
-}
-
 /// A `glb agent` running in this process on loopback port 0 with its own data directory.
 final class RunningAgent: Sendable {
     let address: SocketAddress
@@ -103,17 +92,29 @@ func eventually(within timeout: Duration = .seconds(10), _ condition: @Sendable 
 
 /// A stand-in for a cluster: GLBCore's HTTP server on a loopback address, answering every path
 /// with 200 and its name, so health checks pass. `stop()` kills it; `start()` brings it back on
-/// the same port.
+/// the same port. `refuseProbes(from:)` fails the health checks of chosen nodes only (probes name
+/// their node in the User-Agent), which plays a network path that only those nodes lose.
 final class TestOrigin: Sendable {
+    /// The nodes whose probes are refused.
+    final class Refusals: Sendable {
+        let nodes = Mutex<Set<String>>([])
+    }
+
     struct Answer: HTTPHandler {
         let name: String
+        let refused: Refusals
         func handle(_ request: HTTPRequest) async -> HTTPResponse {
-            HTTPResponse(status: 200, contentType: "text/plain", body: name + "\n")
+            let agent = request.header("User-Agent") ?? ""
+            if refused.nodes.withLock({ $0.contains { agent.contains("node=\($0))") } }) {
+                return HTTPResponse(status: 503, contentType: "text/plain", body: "refused for this prober\n")
+            }
+            return HTTPResponse(status: 200, contentType: "text/plain", body: name + "\n")
         }
     }
 
     let name: String
     let ip: IPAddress
+    private let refused = Refusals()
     private let group: EventLoopGroup
     private let server = Mutex<HTTPServer?>(nil)
     private let port = Mutex<UInt16>(0)
@@ -136,11 +137,16 @@ final class TestOrigin: Sendable {
 
     func start() async throws {
         let server = HTTPServer(configuration: .init(address: SocketAddress(ip: ip, port: port.withLock { $0 }), name: name),
-                                loops: group.loops, handler: Answer(name: name),
+                                loops: group.loops, handler: Answer(name: name, refused: refused),
                                 logger: Logger(component: name, minimum: .error), registry: MetricsRegistry())
         try await server.start()
         port.withLock { $0 = server.address?.port ?? 0 }
         self.server.withLock { $0 = server }
+    }
+
+    /// Fails the health checks of `nodes` from now on (and only theirs).
+    func refuseProbes(from nodes: Set<String>) {
+        refused.nodes.withLock { $0 = nodes }
     }
 
     func stop() async {

@@ -11,7 +11,7 @@ import Testing
 
     init() throws {
         harness = try ManualLoop()
-        prober = try Prober(loop: harness.loop, logger: Logger(component: "test", sink: { _ in }), registry: registry, seed: 42)
+        prober = Prober(loop: harness.loop, logger: Logger(component: "test", sink: { _ in }), registry: registry, seed: 42)
     }
 
     /// One interval of time, then ticks until the probe it starts has reported.
@@ -120,7 +120,7 @@ import Testing
         let port = try closedPort()
         func firstProbeTimes(seed: UInt64) throws -> [Duration] {
             let harness = try ManualLoop()
-            let prober = try Prober(loop: harness.loop, logger: Logger(component: "test", sink: { _ in }), registry: MetricsRegistry(),
+            let prober = Prober(loop: harness.loop, logger: Logger(component: "test", sink: { _ in }), registry: MetricsRegistry(),
                                     seed: seed)
             let ids = (0..<5).map { "svc/\($0)" }
             prober.setTargets(ids.map { .loopback(.tcp, port: port, id: $0) })

@@ -44,6 +44,40 @@ import Testing
         }
         #expect(QueryBuilder.wire("host1000.glb.example").withUnsafeBytes { table.lookup($0) } == nil)
     }
+
+    @Test func theWordFoldLowerCasesExactlyWhatTheByteFoldDoes() {
+        // Every byte value in every lane, with neighbours that would expose a carry.
+        for value in 0...255 {
+            for lane in 0..<8 {
+                for neighbour: UInt8 in [0x00, 0x40, 0x41, 0x5A, 0x5B, 0x7F, 0x80, 0xC1, 0xFF] {
+                    var bytes = [UInt8](repeating: neighbour, count: 8)
+                    bytes[lane] = UInt8(value)
+                    let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    let expected = bytes.map(DNSName.fold).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    #expect(NameTable<Int>.fold(word) == expected, "byte \(value) in lane \(lane) beside \(neighbour)")
+                }
+            }
+        }
+    }
+
+    @Test func namesOfEveryLengthAreFoundWhateverTheirCaseAndNeverConfused() {
+        var table = NameTable<Int>()
+        var names: [String] = []
+        // Labels of 1...63 bytes: wire lengths that end on and off every word boundary.
+        for length in 1...63 {
+            let label = String((0..<length).map { Character(UnicodeScalar(UInt8(0x61 + ($0 * 7 + length) % 26))) })
+            names.append(label + ".example")
+            names.append(label + ".b.example")
+        }
+        for (i, name) in names.enumerated() { #expect(table.insert(DNSName(name)!, i).inserted) }
+        for (i, name) in names.enumerated() {
+            #expect(QueryBuilder.wire(name.uppercased()).withUnsafeBytes { table.lookup($0) } == i, "\(name)")
+            var different = QueryBuilder.wire(name)
+            different[different.count - 3] ^= 0x01          // one byte off, in the last word
+            #expect(different.withUnsafeBytes { table.lookup($0) } == nil, "\(name) with a byte changed")
+        }
+        #expect(!table.insert(DNSName(names[10].uppercased())!, -1).inserted, "a key differing only in case is the same key")
+    }
 }
 
 @Suite struct DNSReaderTests {

@@ -30,6 +30,35 @@ import Testing
         #expect(snapshot.services[0].canaryCluster == -1)
     }
 
+    @Test func aProxyModeServiceAnswersDNSWithItsIngressNodesAndProxiesByItsClusters() {
+        var input = testInput()
+        input.services = [ServiceInput(name: "www", zone: "glb.example.", policy: .all, clusters: [
+            ClusterInput(name: "eu", addresses: [ip("192.0.2.1")]), ClusterInput(name: "us", addresses: [ip("192.0.2.2")]),
+        ], canary: CanaryInput(cluster: "us", percent: 10), ingress: [
+            ClusterInput(name: "node-a", addresses: [ip("198.51.100.1")]), ClusterInput(name: "node-b", addresses: [ip("198.51.100.2")]),
+        ])]
+        let snapshot = RoutingSnapshot(compiling: input)
+        #expect(snapshot.problems.isEmpty, "\(snapshot.problems)")
+        let dns = snapshot.service(named: "www.glb.example")!
+        let proxy = snapshot.service(named: "www.glb.example", forProxy: true)!
+        #expect(dns != proxy)
+        #expect(snapshot.endpoints[snapshot.services[dns].v4].map(\.address) == [ip("198.51.100.1"), ip("198.51.100.2")])
+        #expect(snapshot.endpoints[snapshot.services[proxy].v4].map(\.address) == [ip("192.0.2.1"), ip("192.0.2.2")])
+        #expect(snapshot.services[proxy].canaryCluster >= 0 && snapshot.services[dns].canaryCluster == -1, "the canary splits proxied requests")
+        var scratch: [UInt8] = []
+        #expect(snapshot.service(host: Array("WWW.glb.example:8080".utf8), scratch: &scratch) == proxy, "Host routing takes the cluster route")
+    }
+
+    @Test func aClusterOnlyThisNodeCannotReachKeepsItsQuorumHealthForDNS() {
+        var input = testInput()
+        input.services = [ServiceInput(name: "www", zone: "glb.example.", clusters: [
+            ClusterInput(name: "eu", addresses: [ip("192.0.2.1")], healthy: true, locallyHealthy: false),
+        ])]
+        let snapshot = RoutingSnapshot(compiling: input)
+        #expect(snapshot.clusters[0].healthy && !snapshot.clusters[0].locallyHealthy)
+        #expect(snapshot.endpoints[0].healthy && !snapshot.endpoints[0].locallyHealthy)
+    }
+
     @Test func compilesTenThousandServicesOfTenClusters() throws {
         let zone = ZoneInput(name: "glb.example.", ttl: 300, negativeTTL: 60, serial: 1, hostmaster: "h.glb.example.", nameservers: ["ns1.glb.example."], glue: [:])
         var services: [ServiceInput] = []

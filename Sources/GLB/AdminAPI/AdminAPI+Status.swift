@@ -12,6 +12,7 @@ extension AdminAPI {
         let canaries = Dictionary(snapshot.canaries.map { ($0.service, $0) }, uniquingKeysWith: { a, _ in a })
         let clustersByService = Dictionary(grouping: snapshot.clusters, by: \.service)
         let health = self.health()
+        let verdicts = self.verdicts()
         var services: [JSONValue] = []
         for service in snapshot.services.sorted(by: { $0.fqdn < $1.fqdn }) {
             var clusters: [JSONValue] = []
@@ -27,6 +28,13 @@ extension AdminAPI {
                 } else {
                     members.append(("health", .string("unprobed")))
                 }
+                // The GLB-wide verdict DNS answers by: down only when most fresh observers see it down.
+                let verdict = verdicts[cluster.key]
+                members.append(("quorum", .object([
+                    ("answered", .bool(verdict?.up ?? true)),
+                    ("up_votes", .number(String(verdict?.upVotes ?? 0))),
+                    ("down_votes", .number(String(verdict?.downVotes ?? 0))),
+                ])))
                 clusters.append(.object(members))
             }
             services.append(.object([
@@ -36,11 +44,14 @@ extension AdminAPI {
             ]))
         }
         let uptime = (clock.now - startedAt).milliseconds / 1000
+        let members = self.members()
         return Self.json(200, .object([
             ("node", .object([("name", .string(node.name)), ("region", .string(node.region))])),
             ("config_version", .string(snapshot.version.description)),
             ("uptime_s", .number(String(uptime))),
-            ("members", .number(String(members()?.filter { !$0.status.isGone }.count ?? 1))),
+            ("members", .number(String(members?.filter { !$0.status.isGone }.count ?? 1))),
+            // Every node with the config version it serves (issue 7 item 4); empty without gossip.
+            ("nodes", .array((members ?? []).map(\.json))),
             ("zones", .array(snapshot.zones.map { .string($0.name) })),
             ("services", .array(services)),
         ]))

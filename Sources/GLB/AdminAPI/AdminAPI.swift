@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import GLBCore
 import HealthProber
 import Proxy
@@ -19,6 +19,8 @@ struct AdminAPI: HTTPHandler {
     let publisher: SnapshotPublisher
     /// What the prober knows now, by target id (`service/cluster`).
     let health: @Sendable () -> [String: TargetHealth]
+    /// The quorum's votes per target, from this node's and its peers' observations.
+    let verdicts: @Sendable () -> [String: HealthConsensus.Verdict]
     /// Runs after a successful write and before its answer: publishes the new routing snapshot.
     let afterWrite: @Sendable () async -> Void
     /// The gossip members this node sees, itself first; nil when gossip is off.
@@ -145,7 +147,7 @@ struct AdminAPI: HTTPHandler {
     /// what `curl -d` sends by default and the README's operator story uses plain `curl -d`.
     static func checkContentType(_ request: HTTPRequest) throws(APIError) {
         guard let type = request.header("Content-Type") else { return }
-        let essence = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let essence = type.split(separator: ";").first.map { $0.filter { $0 != " " && $0 != "\t" }.lowercased() } ?? ""
         let accepted = ["application/json", "application/x-www-form-urlencoded", "text/json"]
         guard accepted.contains(essence) || essence.hasSuffix("+json") else {
             throw APIError(status: 415, message: "the body must be JSON (Content-Type: application/json), got \(type)")

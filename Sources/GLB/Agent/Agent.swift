@@ -1,9 +1,12 @@
-import Foundation
+import FoundationEssentials
 import GLBCore
 import HealthProber
 import Proxy
 import Store
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One GLB node: opens the store, starts the event loops and the listeners, and stops them all
 /// in reverse order when told to (DESIGN.md "Data flow").
@@ -53,14 +56,11 @@ final class Agent: Sendable {
         group.start()
         defer { group.shutdown() }
 
-        let prober: Prober
-        do {
-            prober = try Prober(loop: group.loops[group.loops.count - 1], logger: logger, registry: metrics, seed: UInt64(clock.wallMilliseconds))
-        } catch {
-            throw AgentError("cannot set up TLS for HTTPS health checks: \(error)")
-        }
+        let prober = Prober(loop: group.loops[group.loops.count - 1], logger: logger, registry: metrics, seed: UInt64(clock.wallMilliseconds))
         defer { prober.stop() }
-        let routing = Routing(monitor: HealthMonitor(prober: prober), metrics: metrics, logger: logger.named("routing"),
+        let monitor = HealthMonitor(prober: prober, node: config.node, quorum: config.healthQuorum,
+                                    freshness: config.observationInterval * 4)
+        let routing = Routing(monitor: monitor, clock: clock, metrics: metrics, logger: logger.named("routing"),
                               node: .init(name: config.node, region: config.region, latitude: config.location?.latitude,
                                           longitude: config.location?.longitude))
         let geo = GeoLoader(databasePath: config.geoDatabase, cidrMapPath: config.geoCIDRMap, logger: logger.named("geo"), metrics: metrics)
@@ -85,6 +85,7 @@ final class Agent: Sendable {
             var configuration = HTTPProxy.Configuration(address: address, defaultService: config.httpDefaultService)
             configuration.accessLogSampleRate = config.accessLogSampleRate
             configuration.trustedProxies = config.trustedProxies
+            if let limit = config.httpMaxBody { configuration.maxRequestBodyBytes = limit }
             let server = HTTPProxy(configuration: configuration, loops: group.loops, publisher: publisher,
                                    logger: logger.named("http"), registry: metrics)
             do {
@@ -95,13 +96,23 @@ final class Agent: Sendable {
             proxy = server
         }
 
-        let gossip = try await startGossip(loop: group.loops[0], dns: dns?.address, http: proxy?.address)
+        let ingress = proxy == nil ? nil : config.advertisedAddress
+        if proxy != nil, ingress == nil {
+            logger.warning("no address to answer proxy-mode services with for this node: set --advertise", ["http": "\(config.http.map { "\($0)" } ?? "-")"])
+        }
+        let metadata = NodeMetadata(dns: dns?.address.map { "\($0)" }, http: proxy?.address.map { "\($0)" }, ingress: ingress.map { "\($0)" },
+                                    config: await routing.currentConfig.map { $0.version.description })
+        let gossip = try await startGossip(loop: group.loops[0], metadata: metadata)
+        if gossip == nil, let ingress {
+            await routing.ingressChanged([.init(name: config.node, region: config.region, address: ingress)])
+        }
 
         let admin = HTTPServer(
             configuration: HTTPServer.Configuration(address: config.admin, name: "admin"),
             loops: [group.loops[0]],                 // the admin API is control plane: one loop is plenty
             handler: AdminAPI(store: store, metrics: metrics, auth: AdminAuth(adminToken: config.adminToken, readToken: config.readToken),
                               node: .init(name: config.node, region: config.region), publisher: publisher, health: { prober.snapshot() },
+                              verdicts: { [clock] in monitor.verdicts(now: clock.now) },
                               afterWrite: { await routing.catchUp(with: store) }, members: { gossip?.members() }, clock: clock, startedAt: started,
                               logger: logger.named("admin"), isReady: { [weak self] in self?.isReady ?? false }),
             logger: logger.named("admin"), registry: metrics)
@@ -123,18 +134,19 @@ final class Agent: Sendable {
         ])
         onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address, http: proxy?.address, gossip: gossip?.address))
 
-        let replicator: Replicator? = if let gossip {
-            try await Replicator(store: store, gossip: gossip.agent, node: config.node, logger: logger.named("replication"))
-        } else {
-            nil
-        }
+        let replication = if let gossip { try await startReplication(gossip, store: store, loop: group.loops[0]) } else { nil as (Replicator, HTTPServer)? }
+        let replicator = replication?.0, syncServer = replication?.1
+        let peers = gossip.map { PeerLink(agent: $0.agent, metadata: metadata) }
         await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await self.followChanges(store, routing, replicator) }
-            if let gossip, let replicator {
-                tasks.addTask { for await event in gossip.agent.events { await replicator.handle(event) } }
+            tasks.addTask { await self.followChanges(store, routing, replicator, peers) }
+            if let peers, let replicator {
+                tasks.addTask { await self.followGossip(peers, routing, replicator) }
                 tasks.addTask { await self.sendDigests(replicator) }
+                tasks.addTask { await self.pushPull(replicator) }
+                tasks.addTask { await self.sendObservations(peers, routing) }
             }
-            tasks.addTask { await self.followHealth(prober, routing, store) }
+            tasks.addTask { await self.followHealth(prober, routing, store, peers) }
+            tasks.addTask { await self.collectTombstones(store) }
             tasks.addTask { await self.watchGeo(geo, routing) }
             await shutdown()
             tasks.cancelAll()
@@ -142,17 +154,41 @@ final class Agent: Sendable {
 
         ready.store(false, ordering: .releasing)
         if let gossip {
-            // Goodbye first: peers record `left` at once instead of suspecting a dead node.
-            await gossip.agent.leave()
-            logger.info("left the gossip cluster")
+            if config.gracefulLeave {
+                // Goodbye first: peers record `left` at once instead of suspecting a dead node.
+                await gossip.agent.leave()
+                logger.info("left the gossip cluster")
+            } else {
+                await gossip.agent.stop()
+            }
         }
         logger.info("stopping: finishing in-flight requests", ["grace_s": "\(config.shutdownGrace)"])
         await dns?.shutdown()
         async let proxyDrained: Void? = proxy?.shutdown(grace: config.shutdownGrace, clock: clock)
         async let adminDrained: Void = admin.shutdown(grace: config.shutdownGrace, clock: clock)
-        _ = await (proxyDrained, adminDrained)
+        async let syncDrained: Void? = syncServer?.shutdown(grace: .seconds(1), clock: clock)
+        _ = await (proxyDrained, adminDrained, syncDrained)
         await store.close()
         logger.info("stopped")
+    }
+
+    /// Config replication over gossip, and its TCP push-pull endpoint on the gossip address and
+    /// port (as memberlist does).
+    private func startReplication(_ gossip: Gossip, store: Store, loop: EventLoop) async throws -> (Replicator, HTTPServer) {
+        let sync = ConfigSync(keyring: config.gossipKeyring)
+        let replicator = try await Replicator(store: store, gossip: gossip.agent, node: config.node, sync: sync, metrics: metrics,
+                                              logger: logger.named("replication"))
+        var configuration = HTTPServer.Configuration(address: gossip.address, name: "sync")
+        configuration.maxBodyBytes = ConfigSync.maxBodyBytes
+        let server = HTTPServer(configuration: configuration, loops: [loop],
+                                handler: ConfigSyncEndpoint(sync: sync, replicator: replicator, logger: logger.named("replication")),
+                                logger: logger.named("sync"), registry: metrics)
+        do {
+            try await server.start()
+        } catch {
+            throw AgentError("--gossip: cannot listen on \(gossip.address) (TCP, for config push-pull): \(error)")
+        }
+        return (replicator, server)
     }
 
     /// The running gossip member and where it listens.
@@ -163,9 +199,8 @@ final class Agent: Sendable {
     }
 
     /// Starts the SWIM member on `loop` when --gossip is set, and joins through --join.
-    private func startGossip(loop: EventLoop, dns: SocketAddress?, http: SocketAddress?) async throws -> Gossip? {
+    private func startGossip(loop: EventLoop, metadata: NodeMetadata) async throws -> Gossip? {
         guard let bind = config.gossip else { return nil }
-        let metadata = NodeMetadata(dns: dns.map { "\($0)" }, http: http.map { "\($0)" })
         var seed = SplitMix64(seed: UInt64(bitPattern: clock.wallMilliseconds) ^ UInt64(truncatingIfNeeded: config.node.hashValue))
         let agent = GossipAgent(name: config.node, region: config.region, metadata: metadata.bytes, config: config.gossipTuning,
                                 keyring: config.gossipKeyring, loop: loop, registry: metrics, seed: seed.next())
@@ -188,10 +223,13 @@ final class Agent: Sendable {
 
     private func openStore() throws -> Store {
         let directory = config.dataDirectory
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw AgentError("--data: cannot create \(directory): \(error.localizedDescription)")
+        // mkdir -p, mode 0700 (the store holds tokens' audit trail and the whole config).
+        var path = directory.hasPrefix("/") ? "" : "."
+        for component in directory.split(separator: "/") {
+            path += "/" + component
+            if mkdir(path, 0o700) != 0, errno != EEXIST {
+                throw AgentError("--data: cannot create \(directory): \(String(cString: strerror(errno)))")
+            }
         }
         do {
             return try Store(path: directory + "/glb.sqlite", nodeID: config.node, clock: clock)
@@ -221,13 +259,30 @@ final class Agent: Sendable {
         metrics.onCollect { [weak self] in ready.set(self?.isReady == true ? 1 : 0) }
     }
 
-    /// Rebuilds and publishes the routing snapshot after every committed config write, so `dig`
-    /// sees a REST change at once (the loops pick the new snapshot up before their next packet).
-    /// Then hands the write to replication, which gossips the rows this node wrote.
-    private func followChanges(_ store: Store, _ routing: Routing, _ replicator: Replicator?) async {
-        for await _ in store.changes {
-            await routing.catchUp(with: store)
-            await replicator?.localChanged()
+    /// Every hour (and at start), removes tombstones older than the grace period.
+    private func collectTombstones(_ store: Store) async {
+        let collected = metrics.counter("glb_store_tombstones_collected_total", help: "Deleted config rows removed after the tombstone grace period.")
+        while !Task.isCancelled {
+            let cutoff = HLCTimestamp(wallMilliseconds: clock.wallMilliseconds - config.tombstoneGrace.milliseconds, logical: 0)
+            do {
+                let count = try await store.collectTombstones(olderThan: cutoff)
+                if count > 0 {
+                    collected.increment(by: UInt64(count))
+                    logger.info("collected tombstones", ["rows": "\(count)", "older_than": cutoff.description])
+                }
+            } catch {
+                logger.warning("cannot collect tombstones", ["error": "\(error)"])
+            }
+            do { try await clock.sleep(until: clock.now + .seconds(3600)) } catch { return }
+        }
+    }
+
+    /// Every `pushPullInterval`, a TCP push-pull with one random live peer (the first round waits
+    /// one interval: joins already push-pull with the member that joined).
+    private func pushPull(_ replicator: Replicator) async {
+        while !Task.isCancelled {
+            do { try await clock.sleep(until: clock.now + config.pushPullInterval) } catch { return }
+            await replicator.pushPullWithRandomPeer()
         }
     }
 
@@ -265,27 +320,6 @@ final class Agent: Sendable {
                 }
             }
         }
-    }
-
-    /// Turns every health transition into a new snapshot first (failover time is what matters),
-    /// then a row in the store's event history.
-    private func followHealth(_ prober: Prober, _ routing: Routing, _ store: Store) async {
-        for await transition in prober.transitions {
-            if routing.monitor?.apply(transition) == true { await routing.healthChanged() }
-            let rtt = transition.rtt.map { $0.microseconds }      // the prober has logged it already
-            let event = HealthEvent(atMS: transition.wallMilliseconds, node: config.node, target: transition.targetID,
-                                    from: transition.from.rawValue, to: transition.to.rawValue, reason: transition.reason, rttMicroseconds: rtt)
-            do { try await store.recordHealthEvent(event) } catch {
-                logger.warning("cannot record a health event", ["error": "\(error)"])
-            }
-        }
-    }
-}
-
-extension Duration {
-    var microseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 }
 

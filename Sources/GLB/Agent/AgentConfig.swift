@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import GLBCore
 import HealthProber
 #if canImport(Glibc)
@@ -23,6 +23,8 @@ struct AgentConfig: Sendable {
     var logLevel = Logger.Level.info
     var shutdownGrace = Duration.seconds(10)
     var accessLogSampleRate = 0.0
+    /// Proxied request bodies larger than this get 413; nil streams any size (memory stays bounded).
+    var httpMaxBody: Int?
     /// Where this node gossips (UDP); nil: a single node, no gossip.
     var gossip: SocketAddress?
     /// Other members' gossip addresses to join through.
@@ -46,6 +48,22 @@ struct AgentConfig: Sendable {
     var geoPollInterval = Duration.seconds(2)
     /// Not a flag: how often `latency` rankings are recompiled from the probes' RTTs.
     var latencyRefreshInterval = Duration.seconds(5)
+    /// Not a flag: how often each node runs a TCP push-pull with one random peer (tests make it short).
+    var pushPullInterval = Duration.seconds(30)
+    /// How a cluster is judged down for DNS answers: by a majority of fresh observers (default)
+    /// or by this node's probes alone.
+    var healthQuorum = HealthMonitor.Quorum.majority
+    /// Not a flag: how often each node gossips its whole health view. Reports older than four
+    /// intervals stop counting, so a silent observer ages out of the quorum.
+    var observationInterval = Duration.seconds(2)
+    /// Not a flag: deletes stay as tombstones this long, so every node sees them before they go
+    /// (a node away longer may bring a deleted row back; see `Store.collectTombstones`).
+    var tombstoneGrace = Duration.seconds(7 * 24 * 3600)
+    /// Not a flag: false stops without the gossip goodbye, as a crash would (tests play a kill).
+    var gracefulLeave = true
+    /// The address proxy-mode answers give for this node; nil: the --http address if specific,
+    /// else the --gossip address if specific.
+    var advertise: IPAddress?
 
     static let options: [Arguments.OptionSpec] = [
         .init("data", value: "DIR", env: "GLB_DATA", help: "state directory; the SQLite store lives here (default ./glb-data)"),
@@ -60,12 +78,17 @@ struct AgentConfig: Sendable {
         .init("region", value: "NAME", env: "GLB_REGION", help: "this node's region (default local)"),
         .init("loops", value: "N", env: "GLB_LOOPS", help: "event-loop threads (default: one per CPU)"),
         .init("log-level", value: "LEVEL", env: "GLB_LOG_LEVEL", help: "debug, info, warning or error (default info)"),
+        .init("http-max-body", value: "BYTES", env: "GLB_HTTP_MAX_BODY", help: "proxied request bodies over this many bytes get 413 (default: no limit; bodies stream)"),
         .init("access-log", value: "RATE", env: "GLB_ACCESS_LOG", help: "share of proxied requests logged as JSON lines, 0 to 1 (default 0)"),
         .init("shutdown-grace", value: "SECONDS", env: "GLB_SHUTDOWN_GRACE", help: "how long SIGTERM waits for in-flight requests (default 10)"),
         .init("gossip", value: "ADDR:PORT", env: "GLB_GOSSIP", help: "gossip with other nodes over UDP here (default: off, a single node)"),
         .init("join", value: "HOST:PORT,...", env: "GLB_JOIN", repeatable: true, help: "gossip addresses of nodes to join through (needs --gossip)"),
         .init("gossip-key-file", value: "PATH", env: "GLB_GOSSIP_KEY_FILE",
               help: "base64 AES-256 gossip keys, one a line, the first primary; or put one key in GLB_GOSSIP_KEY. Without a key, gossip stays on loopback"),
+        .init("health-quorum", value: "MODE", env: "GLB_HEALTH_QUORUM",
+              help: "majority: a cluster leaves DNS answers when most fresh observers see it down (default); local: this node's probes decide alone"),
+        .init("advertise", value: "IP", env: "GLB_ADVERTISE",
+              help: "the address proxy-mode DNS answers give for this node (default: the --http address, else the --gossip one)"),
         .init("geoip", value: "FILE", env: "GLB_GEOIP",
               help: "a MaxMind DB (.mmdb, e.g. GeoLite2-Country) for geo and latency routing; reloaded when replaced (mv a new file over it) or on SIGHUP"),
         .init("geo-cidr-map", value: "FILE", env: "GLB_GEO_CIDR_MAP",
@@ -130,9 +153,29 @@ struct AgentConfig: Sendable {
             logLevel = parsed
         }
         if let rate = try args.decimal("access-log", in: 0...1) { accessLogSampleRate = rate }
+        httpMaxBody = try args.integer("http-max-body", in: 1...(1 << 50))
         if let grace = try args.decimal("shutdown-grace", in: 0...3600) { shutdownGrace = .milliseconds(Int64(grace * 1000)) }
         try parseGossip(args, environment: environment)
+        if let mode = args.value("health-quorum") {
+            guard let parsed = HealthMonitor.Quorum(rawValue: mode) else {
+                throw UsageError("--health-quorum must be majority or local, got \"\(mode)\"")
+            }
+            healthQuorum = parsed
+        }
+        if let text = args.value("advertise") {
+            guard let ip = IPAddress(text), ip != .v4(0), ip != .v6(high: 0, low: 0) else {
+                throw UsageError("--advertise: expected a specific IP address such as 192.0.2.10, got \"\(text)\"")
+            }
+            advertise = ip
+        }
         try parseGeo(args)
+    }
+
+    /// The address this node is answered with in proxy mode, when it has one.
+    var advertisedAddress: IPAddress? {
+        if let advertise { return advertise }
+        for address in [http, gossip].compactMap({ $0 }) where address.ip != .v4(0) && address.ip != .v6(high: 0, low: 0) { return address.ip }
+        return nil
     }
 
     /// --geoip, --geo-cidr-map, --trusted-proxies, --location. The files are only named here; the
@@ -155,7 +198,7 @@ struct AgentConfig: Sendable {
             trustedProxies.append((address.masked(toPrefix: Int(prefix)), prefix))
         }
         if let text = args.value("location") {
-            let parts = text.split(separator: ",", maxSplits: 1).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            let parts = text.split(separator: ",", maxSplits: 1).map { Double(String($0.trimmingSpaces)) }
             guard parts.count == 2, let latitude = parts[0], let longitude = parts[1], (-90...90).contains(latitude),
                   (-180...180).contains(longitude) else {
                 throw UsageError("--location: expected LAT,LONG in degrees such as 53.35,-6.26, got \"\(text)\"")
@@ -181,10 +224,11 @@ struct AgentConfig: Sendable {
             guard envKey == nil else {
                 throw UsageError("--gossip-key-file and \(Self.gossipKeyVariable) are both set: keep one")
             }
-            let text: String
-            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw UsageError("--gossip-key-file: cannot read \(path): \(error.localizedDescription)")
+            guard let data = FileManager.default.contents(atPath: path) else {
+                let reason = access(path, R_OK) == 0 ? "not a readable file" : String(cString: strerror(errno))
+                throw UsageError("--gossip-key-file: cannot read \(path): \(reason)")
             }
+            let text = String(decoding: data, as: UTF8.self)
             do { gossipKeyring = try Keyring(parsing: text) } catch {
                 throw UsageError("--gossip-key-file \(path): \(error) (make one with: openssl rand -base64 32)")
             }

@@ -10,17 +10,27 @@ import HealthProber
 struct NodeMetadata: Equatable, Sendable {
     var dns: String?
     var http: String?
+    /// The address proxy-mode services answer with for this node (`--advertise`); set only
+    /// when the node runs the HTTP proxy.
+    var ingress: String?
+    /// The newest config version this node serves (HLC, as in `/v1/status`): `glb status`
+    /// compares nodes by it (issue 7 item 4).
+    var config: String?
 
     var bytes: [UInt8] {
         var lines: [String] = []
         if let dns { lines.append("dns=" + dns) }
         if let http { lines.append("http=" + http) }
+        if let ingress { lines.append("ingress=" + ingress) }
+        if let config { lines.append("config=" + config) }
         return Array(lines.joined(separator: "\n").utf8.prefix(GossipCodec.maxMetadataBytes))
     }
 
-    init(dns: String? = nil, http: String? = nil) {
+    init(dns: String? = nil, http: String? = nil, ingress: String? = nil, config: String? = nil) {
         self.dns = dns
         self.http = http
+        self.ingress = ingress
+        self.config = config
     }
 
     init(decoding bytes: [UInt8]) {
@@ -30,6 +40,8 @@ struct NodeMetadata: Equatable, Sendable {
             switch parts[0] {
             case "dns": dns = parts[1]
             case "http": http = parts[1]
+            case "ingress": ingress = parts[1]
+            case "config": config = parts[1]
             default: continue
             }
         }
@@ -45,6 +57,8 @@ extension GossipMember {
             ("status", .string(status.description)), ("incarnation", .number(String(incarnation))),
             ("rtt_ms", rtt.map { .number(String(Double($0.microseconds / 10) / 100)) } ?? .null),
             ("dns", metadata.dns.map { .string($0) } ?? .null), ("http", metadata.http.map { .string($0) } ?? .null),
+            ("ingress", metadata.ingress.map { .string($0) } ?? .null),
+            ("config_version", metadata.config.map { .string($0) } ?? .null),
         ])
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import GLBCore
 import HealthProber
 import Store
@@ -14,6 +14,10 @@ import Store
 ///     catch-up: on a join and every `digestInterval`, each node gossips "dig/<node>": the newest
 ///     version it holds from each origin. A peer holding newer rows of some origin sends them.
 ///
+///     push-pull: on a join, every `pushPullInterval` with one random live peer, and at once with
+///     every peer when a row is too large for a packet, two nodes trade versions over TCP and
+///     send each other whatever the other lacks (`ConfigSync`).
+///
 /// No echo: a node broadcasts only rows it wrote itself. Rows it applied from a peer are spread
 /// by gossip's own epidemic re-sends (every receiver re-queues a payload it had not seen), and
 /// by digests for nodes that missed them. Rows whose parent has not arrived yet (gossip reorders)
@@ -27,6 +31,10 @@ actor Replicator {
     private let gossip: GossipAgent
     private let node: String
     private let logger: Logger
+    private let sync: ConfigSync
+    private let metrics: MetricsRegistry
+    /// A local row was too large to gossip: push-pull with every peer after this batch.
+    private var oversizedPending = false
     private var cursor: HLCTimestamp
     private var orphans: [String: ReplicatedRow] = [:]
     private let encoder: JSONEncoder = {
@@ -36,10 +44,12 @@ actor Replicator {
     }()
     private(set) var oversized = 0
 
-    init(store: Store, gossip: GossipAgent, node: String, logger: Logger) async throws {
+    init(store: Store, gossip: GossipAgent, node: String, sync: ConfigSync, metrics: MetricsRegistry, logger: Logger) async throws {
         self.store = store
         self.gossip = gossip
         self.node = node
+        self.sync = sync
+        self.metrics = metrics
         self.logger = logger
         cursor = try await store.configVersion()
     }
@@ -54,13 +64,20 @@ actor Replicator {
         } catch {
             logger.error("cannot read changed rows to replicate", ["error": "\(error)"])
         }
+        if oversizedPending {
+            oversizedPending = false
+            for peer in livePeers() { await pushPull(with: peer) }
+        }
     }
 
     /// A gossip event: rows and digests from peers; a member joining triggers a digest.
     func handle(_ event: GossipEvent) async {
         switch event {
         case .member(let change):
-            if change.kind == .joined { await sendDigest() }
+            if change.kind == .joined {
+                await sendDigest()
+                if change.member.name != node { await pushPull(with: change.member.address) }
+            }
         case .user(let payload):
             if payload.key.hasPrefix(Self.rowPrefix) {
                 await receiveRow(payload)
@@ -91,7 +108,7 @@ actor Replicator {
         await apply([row])
     }
 
-    private func apply(_ rows: [ReplicatedRow]) async {
+    func apply(_ rows: [ReplicatedRow]) async {
         do {
             let outcome = try await store.apply(remote: rows + orphans.values)
             orphans.removeAll()
@@ -112,28 +129,84 @@ actor Replicator {
             return
         }
         do {
-            let ours = try await store.originVersions()
-            let behind = ours.filter { origin, version in version.rawValue > theirs[origin] ?? 0 }
-            guard !behind.isEmpty else { return }
-            let since = behind.keys.map { HLCTimestamp(rawValue: theirs[$0] ?? 0) }.min() ?? .zero
-            var sent = 0
-            for row in try await store.changes(since: since) where behind[row.origin] != nil && row.version.rawValue > theirs[row.origin] ?? 0 {
-                broadcast(row)
-                sent += 1
-            }
-            logger.debug("sent rows a peer lacked", ["peer": payload.origin, "rows": "\(sent)"])
+            let rows = try await rows(newerThan: theirs)
+            for row in rows { broadcast(row) }
+            if !rows.isEmpty { logger.debug("sent rows a peer lacked", ["peer": payload.origin, "rows": "\(rows.count)"]) }
         } catch {
             logger.error("cannot answer a replication digest", ["error": "\(error)"])
         }
     }
 
+    /// Every row this node holds that a peer with `theirs` (versions by writer) lacks.
+    private func rows(newerThan theirs: [String: UInt64]) async throws -> [ReplicatedRow] {
+        let ours = try await store.originVersions()
+        let behind = ours.filter { origin, version in version.rawValue > theirs[origin] ?? 0 }
+        guard !behind.isEmpty else { return [] }
+        let since = behind.keys.map { HLCTimestamp(rawValue: theirs[$0] ?? 0) }.min() ?? .zero
+        return try await store.changes(since: since).filter { row in
+            behind[row.origin] != nil && row.version.rawValue > theirs[row.origin] ?? 0
+        }
+    }
+
+    // MARK: Push-pull over TCP
+
+    /// Push-pull with one random live peer: the periodic anti-entropy round.
+    func pushPullWithRandomPeer() async {
+        guard let peer = livePeers().randomElement() else { return }
+        await pushPull(with: peer)
+    }
+
+    /// One exchange with `peer` (its gossip address; the sync endpoint listens on TCP there).
+    func pushPull(with peer: SocketAddress) async {
+        do {
+            let ours = try await store.originVersions().mapValues(\.rawValue)
+            let answer = try await sync.send(ConfigSync.Message(node: node, versions: ours, rows: []), to: peer)
+            if !answer.rows.isEmpty { await apply(answer.rows) }
+            let theirs = try await rows(newerThan: answer.versions)
+            if !theirs.isEmpty {
+                _ = try await sync.send(ConfigSync.Message(node: node, versions: ours, rows: theirs), to: peer)
+            }
+            countSync("ok")
+            if !answer.rows.isEmpty || !theirs.isEmpty {
+                logger.info("push-pull caught up", ["peer": answer.node, "pulled": "\(answer.rows.count)", "pushed": "\(theirs.count)"])
+            }
+        } catch {
+            countSync("failed")
+            logger.warning("push-pull failed", ["peer": "\(peer)", "error": "\(error)"])
+        }
+    }
+
+    /// The server side: stores what the peer pushed, answers with what it lacks.
+    func answerSync(_ message: ConfigSync.Message) async -> ConfigSync.Message {
+        if !message.rows.isEmpty { await apply(message.rows) }
+        do {
+            let rows = try await rows(newerThan: message.versions)
+            let versions = try await store.originVersions().mapValues(\.rawValue)
+            countSync("served")
+            return ConfigSync.Message(node: node, versions: versions, rows: rows)
+        } catch {
+            logger.error("cannot answer a push-pull", ["peer": message.node, "error": "\(error)"])
+            return ConfigSync.Message(node: node, versions: [:], rows: [])
+        }
+    }
+
+    func countSync(_ result: String) {
+        metrics.counter("glb_replication_push_pulls_total", help: "TCP push-pull config exchanges, by result (ok, failed, served, refused).",
+                        labels: ["result": result]).increment()
+    }
+
+    private func livePeers() -> [SocketAddress] {
+        gossip.members().filter { $0.name != node && $0.status == .alive }.map(\.address)
+    }
+
     private func broadcast(_ row: ReplicatedRow) {
         do {
             let bytes = Array(try encoder.encode(row))
-            // GossipAgent drops what cannot fit one packet; say so instead of losing it silently.
+            // Too large for one packet: it travels by TCP push-pull instead, at once.
             guard bytes.count <= GossipConfig.regions.packetBudget - 300 else {
                 oversized += 1
-                logger.warning("config row too large to gossip; peers get it only by a later write", ["key": row.entity + "/" + row.key, "bytes": "\(bytes.count)"])
+                oversizedPending = true
+                logger.info("config row too large to gossip; sending it by push-pull", ["key": row.entity + "/" + row.key, "bytes": "\(bytes.count)"])
                 return
             }
             gossip.enqueueUser(key: Self.rowPrefix + row.entity + "/" + row.key, payload: bytes)

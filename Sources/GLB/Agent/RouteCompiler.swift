@@ -8,11 +8,19 @@ import Store
 struct RouteCompiler {
     private(set) var generation: UInt64 = 0
 
-    /// Health as the routing layer needs it: cluster key (`service/cluster`) → healthy. A cluster
-    /// with no entry has not been judged yet and is answered.
-    typealias HealthView = [String: Bool]
+    /// Health as the routing layer needs it: cluster key (`service/cluster`) → the quorum's
+    /// verdict and this node's own. A cluster with no entry has not been judged yet and is answered.
+    typealias HealthView = [String: HealthMonitor.ClusterHealth]
 
-    mutating func compile(_ config: ConfigSnapshot, health: HealthView = [:]) -> RouteInput {
+    /// A GLB node that proxy-mode services answer with: a live gossip member that advertises an
+    /// ingress address (or this node alone, without gossip).
+    struct IngressNode: Hashable, Sendable {
+        var name: String
+        var region: String
+        var address: IPAddress
+    }
+
+    mutating func compile(_ config: ConfigSnapshot, health: HealthView = [:], ingress: [IngressNode] = []) -> RouteInput {
         generation += 1
         let serial = UInt32(truncatingIfNeeded: max(1, config.version.wallMilliseconds / 1000))
         let zones = config.zones.map { zone in
@@ -31,10 +39,12 @@ struct RouteCompiler {
                     ClusterInput(name: cluster.name, region: cluster.region, addresses: cluster.addresses.compactMap(IPAddress.init),
                                  port: UInt16(clamping: cluster.port), weight: UInt32(clamping: cluster.weight),
                                  priority: cluster.priority, state: Self.state(cluster.state),
-                                 healthy: health[cluster.key] ?? true, countries: cluster.countries, continents: cluster.continents,
-                                 latitude: cluster.latitude, longitude: cluster.longitude)
+                                 healthy: health[cluster.key]?.answerable ?? true,
+                                 locallyHealthy: health[cluster.key]?.local ?? true, countries: cluster.countries,
+                                 continents: cluster.continents, latitude: cluster.latitude, longitude: cluster.longitude)
                 },
-                canary: canaries[service.name].map { CanaryInput(cluster: $0.cluster, percent: $0.percent) })
+                canary: canaries[service.name].map { CanaryInput(cluster: $0.cluster, percent: $0.percent) },
+                ingress: service.mode == .proxy ? ingress.map { ClusterInput(name: $0.name, region: $0.region, addresses: [$0.address]) } : nil)
         }
         return RouteInput(generation: generation, zones: zones, services: services)
     }

@@ -17,8 +17,10 @@ actor Routing {
     nonisolated let monitor: HealthMonitor?
     private var compiler = RouteCompiler()
     private var config: ConfigSnapshot?
+    private var ingress: [RouteCompiler.IngressNode] = []
     private let metrics: MetricsRegistry
     private let logger: Logger
+    private let clock: any GLBClock
     /// Client location sources (`--geoip`, `--geo-cidr-map`), replaced on reload.
     private var geo = GeoSources.none
     /// This node, for `latency`: its RTTs rank clusters for clients nearest it.
@@ -26,8 +28,9 @@ actor Routing {
     /// The latency leaders of the last snapshot: the hysteresis state fed into the next.
     private var leaders: [String: String] = [:]
 
-    init(monitor: HealthMonitor?, metrics: MetricsRegistry, logger: Logger, node: LatencyInput.Node? = nil) {
+    init(monitor: HealthMonitor?, clock: any GLBClock, metrics: MetricsRegistry, logger: Logger, node: LatencyInput.Node? = nil) {
         self.monitor = monitor
+        self.clock = clock
         self.metrics = metrics
         self.logger = logger
         self.node = node
@@ -46,26 +49,29 @@ actor Routing {
         rebuild()
     }
 
-    /// This node's smoothed probe RTTs as latency samples. Gossiped samples from other nodes
-    /// (issue 7) are appended here when they arrive; the Router needs nothing else.
+    /// Every fresh RTT known as latency samples: this node's probes and the ones peers gossip in
+    /// their health observations (issue 7). Peers' locations are not gossiped yet, so they are
+    /// nodes without coordinates: a client is mapped to them only by a CIDR-map region.
     private func latencyInput(_ config: ConfigSnapshot) -> LatencyInput? {
-        guard let node, config.services.contains(where: { $0.policy == .latency }) else { return nil }
+        guard let node, let monitor, config.services.contains(where: { $0.policy == .latency }) else { return nil }
         let zones = Dictionary(config.services.map { ($0.name, $0.zone) }, uniquingKeysWith: { a, _ in a })
-        var samples: [LatencyInput.Sample] = []
-        for (id, health) in monitor?.prober.snapshot() ?? [:] {
-            guard let rtt = health.rtt else { continue }
+        var samples: [LatencyInput.Sample] = [], nodes = [node], seen: Set<String> = [node.name]
+        for (id, byObserver) in monitor.rtts(now: clock.now) {
             let parts = id.split(separator: "/", maxSplits: 1).map(String.init)
             guard parts.count == 2, let zone = zones[parts[0]] else { continue }
             let fqdn = parts[0].isEmpty || parts[0] == "@" ? zone : parts[0] + "." + zone
-            samples.append(.init(node: node.name, service: fqdn, cluster: parts[1], rtt: rtt))
+            for (observer, rtt) in byObserver {
+                samples.append(.init(node: observer, service: fqdn, cluster: parts[1], rtt: rtt))
+                if seen.insert(observer).inserted { nodes.append(.init(name: observer, region: "")) }
+            }
         }
-        return LatencyInput(localNode: node.name, nodes: [node], samples: samples, previousLeaders: leaders)
+        return LatencyInput(localNode: node.name, nodes: nodes, samples: samples, previousLeaders: leaders)
     }
 
     /// A new config: probe what it describes and serve it.
     func configChanged(_ config: ConfigSnapshot) {
         self.config = config
-        monitor?.update(config)
+        monitor?.update(config, now: clock.now)
         metrics.gauge("glb_config_version", help: "Wall-clock milliseconds of the newest config row this node serves (HLC physical part).")
             .set(Double(config.version.wallMilliseconds))
         rebuild()
@@ -84,6 +90,14 @@ actor Routing {
         }
     }
 
+    /// The GLB nodes proxy-mode services answer with changed.
+    func ingressChanged(_ nodes: [RouteCompiler.IngressNode]) {
+        let sorted = nodes.sorted { $0.name < $1.name }
+        guard sorted != ingress else { return }
+        ingress = sorted
+        rebuild()
+    }
+
     /// A cluster became routable or stopped being so.
     func healthChanged() {
         rebuild()
@@ -95,7 +109,7 @@ actor Routing {
     private func rebuild() {
         guard let config else { return }
         let health = monitor?.view ?? [:]
-        var input = compiler.compile(config, health: health)
+        var input = compiler.compile(config, health: health, ingress: ingress)
         input.geo = geo
         input.latency = latencyInput(config)
         let snapshot = RoutingSnapshot(compiling: input)
@@ -106,7 +120,7 @@ actor Routing {
         // The seed's "backend health ratio" SLI: answerable clusters over clusters that could be.
         var totals: [String: (healthy: Int, all: Int)] = [:]
         for cluster in config.clusters where cluster.state != .disabled {
-            let healthy = health[cluster.key] ?? true
+            let healthy = health[cluster.key]?.answerable ?? true
             totals[cluster.service, default: (0, 0)].all += 1
             if healthy { totals[cluster.service, default: (0, 0)].healthy += 1 }
         }

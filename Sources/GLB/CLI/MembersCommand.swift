@@ -14,11 +14,11 @@ struct MembersCommand {
             cli.console.out("gossip is off on this node: start it with --gossip ADDR:PORT (and --join to reach the others)")
             return .success
         }
-        var table = Table("NAME", "REGION", "ADDRESS", "STATUS", "INCARNATION", "RTT")
+        var table = Table("NAME", "REGION", "ADDRESS", "STATUS", "INCARNATION", "RTT", "CONFIG VERSION")
         for member in answer["members"]?.arrayValue ?? [] {
             let rtt = member["rtt_ms"].map { $0 == .null ? "-" : "\($0.cell)ms" } ?? "-"
             table.add([member["name"]?.cell ?? "-", member["region"]?.cell ?? "-", member["address"]?.cell ?? "-",
-                       member["status"]?.cell ?? "-", member["incarnation"]?.cell ?? "-", rtt])
+                       member["status"]?.cell ?? "-", member["incarnation"]?.cell ?? "-", rtt, member["config_version"]?.cell ?? "-"])
         }
         cli.console.out(table.render())
         return .success

@@ -18,19 +18,39 @@ struct StatusCommand {
             cli.console.out("no services yet: add one with 'glb service add NAME --zone ZONE'")
             return .success
         }
-        var table = Table("SERVICE", "CLUSTER", "REGION", "ADDRESSES", "WEIGHT", "CANARY", "STATE", "HEALTH", "LAST PROBE", "RTT")
+        printNodes(status)
+        var table = Table("SERVICE", "CLUSTER", "REGION", "ADDRESSES", "WEIGHT", "CANARY", "STATE", "HEALTH", "QUORUM", "LAST PROBE", "RTT")
         for service in services {
             let name = service["fqdn"]?.cell ?? service["name"]?.cell ?? "-"
             let clusters = service["clusters"]?.arrayValue ?? []
-            if clusters.isEmpty { table.add([name, "-", "-", "-", "-", "-", "-", "no clusters", "-", "-"]) }
+            if clusters.isEmpty { table.add([name, "-", "-", "-", "-", "-", "-", "no clusters", "-", "-", "-"]) }
             for cluster in clusters {
                 let canary = cluster["canary_percent"].map { $0 == .null ? "-" : "\($0.cell)%" } ?? "-"
                 table.add([name, cluster["name"]?.cell ?? "-", cluster["region"]?.cell ?? "-", cluster["addresses"]?.cell ?? "-",
                            cluster["weight"]?.cell ?? "-", canary, cluster["state"]?.cell ?? "-", cluster["health"]?.cell ?? "-",
-                           cluster["last_probe"]?.cell ?? "-", cluster["rtt_ms"].map { $0 == .null ? "-" : "\($0.cell)ms" } ?? "-"])
+                           Self.quorum(cluster["quorum"]), cluster["last_probe"]?.cell ?? "-", cluster["rtt_ms"].map { $0 == .null ? "-" : "\($0.cell)ms" } ?? "-"])
             }
         }
         cli.console.out(table.render())
         return .success
+    }
+
+    /// The GLB-wide verdict: `answered 2/1` is answered with two observers up and one down.
+    static func quorum(_ quorum: JSONValue?) -> String {
+        guard let quorum else { return "-" }
+        let verdict = quorum["answered"]?.boolValue == false ? "DOWN" : "answered"
+        return "\(verdict) \(quorum["up_votes"]?.cell ?? "0")/\(quorum["down_votes"]?.cell ?? "0")"
+    }
+
+    /// With gossip on, every node and the config version it serves: equal versions mean the
+    /// regions have converged.
+    private func printNodes(_ status: JSONValue) {
+        let nodes = status["nodes"]?.arrayValue ?? []
+        guard !nodes.isEmpty else { return }
+        var table = Table("NODE", "REGION", "STATUS", "CONFIG VERSION")
+        for node in nodes {
+            table.add([node["name"]?.cell ?? "-", node["region"]?.cell ?? "-", node["status"]?.cell ?? "-", node["config_version"]?.cell ?? "-"])
+        }
+        cli.console.out(table.render())
     }
 }

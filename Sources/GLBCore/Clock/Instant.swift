@@ -28,6 +28,12 @@ extension Duration {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
+    /// Whole microseconds, rounded toward zero: for RTTs on the wire and in JSON.
+    package var microseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+
     /// Seconds as a `Double`: for Prometheus, which speaks in seconds.
     package var seconds: Double {
         let (seconds, attoseconds) = components

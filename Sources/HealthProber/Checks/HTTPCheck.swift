@@ -24,12 +24,12 @@ package struct HTTPCheck {
         parser.expectResponse(to: .GET)
     }
 
-    /// `GET path HTTP/1.1` with Host, `Connection: close` and `User-Agent: glb-health/1`.
+    /// `GET path HTTP/1.1` with Host, `Connection: close` and the spec's User-Agent.
     package static func request(for target: ProbeTarget) -> Result<ByteBuffer, ProbeFailure> {
         var buffer = ByteBuffer(capacity: 256)
         do throws(HTTPWriteError) {
             try HTTPWriter.writeRequestHead(method: .GET, target: target.spec.path, headers: [
-                ("Host", target.hostHeader), ("User-Agent", "glb-health/1"), ("Accept", "*/*"), ("Connection", "close"),
+                ("Host", target.hostHeader), ("User-Agent", target.spec.userAgent), ("Accept", "*/*"), ("Connection", "close"),
             ], into: &buffer)
         } catch {
             return .failure(ProbeFailure(.misconfigured, "cannot send GET \(target.spec.path) Host \(target.hostHeader): \(error)"))

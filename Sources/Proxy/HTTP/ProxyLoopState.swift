@@ -56,28 +56,28 @@ final class ProxyLoopState {
         if let host, let index = snapshot.service(host: host, scratch: &hostScratch) { return index }
         if defaultServiceGeneration != snapshot.generation {
             defaultServiceGeneration = snapshot.generation
-            defaultService = proxy.configuration.defaultService.flatMap { snapshot.service(named: $0) } ?? -1
+            defaultService = proxy.configuration.defaultService.flatMap { snapshot.service(named: $0, forProxy: true) } ?? -1
         }
         return defaultService >= 0 ? defaultService : nil
     }
 
-    /// The address to connect to for endpoint `index` of the current snapshot.
-    @inline(__always)
     /// Ends the passive ejection of every endpoint whose cluster the health checks saw come back
     /// up between `previous` and the current snapshot. Runs only when a new snapshot arrives while
     /// something is ejected, so it is off the request path.
     private func pardonRecovered(since previous: RoutingSnapshot) {
         var wasDown = Set<SocketAddress>()
-        for endpoint in previous.endpoints where !previous.clusters[Int(endpoint.cluster)].healthy {
+        for endpoint in previous.endpoints where !previous.clusters[Int(endpoint.cluster)].locallyHealthy {
             wasDown.insert(SocketAddress(ip: endpoint.address, port: previous.clusters[Int(endpoint.cluster)].port))
         }
         guard !wasDown.isEmpty else { return }
-        for index in snapshot.endpoints.indices where snapshot.clusters[Int(snapshot.endpoints[index].cluster)].healthy {
+        for index in snapshot.endpoints.indices where snapshot.clusters[Int(snapshot.endpoints[index].cluster)].locallyHealthy {
             let address = address(ofEndpoint: index)
             if wasDown.contains(address) { outliers.pardon(address) }
         }
     }
 
+    /// The address to connect to for endpoint `index` of the current snapshot.
+    @inline(__always)
     func address(ofEndpoint index: Int) -> SocketAddress {
         let endpoint = snapshot.endpoints[index]
         return SocketAddress(ip: endpoint.address, port: snapshot.clusters[Int(endpoint.cluster)].port)
@@ -241,7 +241,7 @@ struct SkipFilter: EndpointFilter {
     @inline(__always)
     func skips(_ endpoint: Int) -> Bool {
         let e = state.snapshot.endpoints[endpoint]
-        if e.cluster == avoidCluster { return true }
+        if e.cluster == avoidCluster || !e.locallyHealthy { return true }
         guard state.outliers.ejectedCount > 0 else { return false }
         return state.outliers.isEjected(state.address(ofEndpoint: endpoint), now: now)
     }

@@ -51,13 +51,17 @@ package struct LatencyTable: Sendable {
             nodeIndex[input.localNode] = nodes.count
             nodes.append(Node(name: input.localNode, region: "", latitude: .nan, longitude: .nan))
         }
-        var serviceIndex: [DNSName: Int] = [:]
-        for (i, s) in services.enumerated() { serviceIndex[s.name] = i }
+        // A proxy-mode service has two routes under one name (its clusters, and the GLB nodes DNS
+        // answers with); samples name clusters, so each route ranks the ones it has.
+        var serviceIndex: [DNSName: [Int]] = [:]
+        for (i, s) in services.enumerated() { serviceIndex[s.name, default: []].append(i) }
         var samples: [Int: [Int32: Duration]] = [:]        // node * services + service → cluster → rtt
         for sample in input.samples {
-            guard let n = nodeIndex[sample.node], let name = DNSName(sample.service), let s = serviceIndex[name] else { continue }
-            guard let c = services[s].clusters.first(where: { clusters[$0].name == sample.cluster }) else { continue }
-            samples[n * services.count + s, default: [:]][Int32(c)] = sample.rtt
+            guard let n = nodeIndex[sample.node], let name = DNSName(sample.service), let routes = serviceIndex[name] else { continue }
+            for s in routes {
+                guard let c = services[s].clusters.first(where: { clusters[$0].name == sample.cluster }) else { continue }
+                samples[n * services.count + s, default: [:]][Int32(c)] = sample.rtt
+            }
         }
         var rankings: [Int32] = [], rtts: [Duration] = [], ranges: [Range<Int>] = [], leaders: [String: String] = [:]
         for n in 0..<nodes.count {

@@ -104,10 +104,14 @@ package struct ServiceInput: Sendable {
     package var clusters: [ClusterInput]
     /// A canary split, if one is set.
     package var canary: CanaryInput?
+    /// Proxy mode: the GLB ingress nodes DNS answers with (each one a "cluster" here, healthy
+    /// while it is a live gossip member), while the HTTP proxy routes to `clusters`. Nil: DNS
+    /// answers with `clusters` too.
+    package var ingress: [ClusterInput]?
 
     /// Memberwise, with the common defaults.
     package init(name: String, zone: String, policy: RoutePolicy = .weighted, ttl: UInt32 = 30, answers: Int = 1,
-                 failClosed: Bool = false, clusters: [ClusterInput], canary: CanaryInput? = nil) {
+                 failClosed: Bool = false, clusters: [ClusterInput], canary: CanaryInput? = nil, ingress: [ClusterInput]? = nil) {
         self.name = name
         self.zone = zone
         self.policy = policy
@@ -116,6 +120,7 @@ package struct ServiceInput: Sendable {
         self.failClosed = failClosed
         self.clusters = clusters
         self.canary = canary
+        self.ingress = ingress
     }
 }
 
@@ -135,8 +140,11 @@ package struct ClusterInput: Sendable {
     package var priority: Int
     /// Life-cycle state.
     package var state: ClusterState
-    /// The consensus health at compile time.
+    /// The consensus health at compile time: what DNS answers by.
     package var healthy: Bool
+    /// This node's own probes: the HTTP proxy steers away from a cluster it cannot reach even
+    /// while the quorum still answers it (DESIGN.md "Health").
+    package var locallyHealthy: Bool
     /// ISO 3166-1 alpha-2 codes of the countries `geo` sends here first (`["GB", "IE"]`).
     package var countries: [String]
     /// Continent codes (AF AN AS EU NA OC SA) `geo` sends here when no country matched.
@@ -146,8 +154,8 @@ package struct ClusterInput: Sendable {
 
     /// Memberwise, with the common defaults.
     package init(name: String, region: String = "", addresses: [IPAddress], port: UInt16 = 80, weight: UInt32 = 100,
-                 priority: Int = 0, state: ClusterState = .active, healthy: Bool = true, countries: [String] = [],
-                 continents: [String] = [], latitude: Double? = nil, longitude: Double? = nil) {
+                 priority: Int = 0, state: ClusterState = .active, healthy: Bool = true, locallyHealthy: Bool? = nil,
+                 countries: [String] = [], continents: [String] = [], latitude: Double? = nil, longitude: Double? = nil) {
         self.countries = countries
         self.continents = continents
         self.latitude = latitude
@@ -160,6 +168,7 @@ package struct ClusterInput: Sendable {
         self.priority = priority
         self.state = state
         self.healthy = healthy
+        self.locallyHealthy = locallyHealthy ?? healthy
     }
 }
 

@@ -31,6 +31,6 @@ extension RoutingSnapshot {
         }
         guard scratch.count > 1 else { return nil }
         guard let node = scratch.withUnsafeBytes({ names.lookup($0) }), node.service >= 0 else { return nil }
-        return Int(node.service)
+        return Int(node.proxyService >= 0 ? node.proxyService : node.service)
     }
 }

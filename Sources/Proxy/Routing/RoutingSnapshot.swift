@@ -6,8 +6,11 @@ package struct NameNode: Sendable {
     package var zone: Int32
     /// True at the zone's apex (SOA and NS live here).
     package var isApex = false
-    /// Index into `RoutingSnapshot.services`, or -1.
+    /// Index into `RoutingSnapshot.services` of the route DNS answers with, or -1.
     package var service: Int32 = -1
+    /// For a proxy-mode service, the route the HTTP proxy sends requests by (its clusters),
+    /// while `service` holds the GLB nodes DNS answers with; -1 otherwise.
+    package var proxyService: Int32 = -1
     /// Index into `RoutingSnapshot.hosts`, or -1.
     package var host: Int32 = -1
 }
@@ -25,6 +28,8 @@ package struct Endpoint: Sendable {
     package let priority: Int
     /// The cluster's health at compile time.
     package let healthy: Bool
+    /// Whether this node's own probes reach it (the proxy's view; see `ClusterInput`).
+    package let locallyHealthy: Bool
     /// The cluster's state (never `.disabled`: disabled clusters get no endpoints).
     package let state: ClusterState
 }
@@ -47,6 +52,8 @@ package struct ClusterRoute: Sendable {
     package let state: ClusterState
     /// Its health.
     package let healthy: Bool
+    /// Its health by this node's own probes.
+    package let locallyHealthy: Bool
     /// Countries `geo` sends here first (valid codes only).
     package var countries: [GeoCode] = []
     /// Continents `geo` sends here when no country matched.
@@ -164,6 +171,29 @@ package final class RoutingSnapshot: Sendable {
         var services: [ServiceRoute] = [], clusters: [ClusterRoute] = [], endpoints: [Endpoint] = []
         var maxEndpoints = 0
         services.reserveCapacity(input.services.count)
+        /// Appends one route of `s` over `input`: its clusters, endpoints and the service entry.
+        func appendRoute(_ s: ServiceInput, name fqdn: DNSName, zone: Int32, clusters input: [ClusterInput], canary wanted: CanaryInput?) {
+            let firstCluster = clusters.count
+            var canary: Int32 = -1
+            for c in input {
+                if let wanted = wanted?.cluster, wanted == c.name { canary = Int32(clusters.count) }
+                var route = ClusterRoute(name: c.name, region: c.region, addresses: c.addresses, port: c.port,
+                                         weight: c.weight, priority: c.priority, state: c.state, healthy: c.healthy,
+                                         locallyHealthy: c.locallyHealthy)
+                RoutingSnapshot.compileGeo(c, into: &route, service: "\(fqdn)", problems: &problems)
+                clusters.append(route)
+            }
+            if let wanted, canary < 0 { problems.append("service \(fqdn): canary cluster \(wanted.cluster) does not exist") }
+            let clusterRange = firstCluster..<clusters.count
+            let v4 = RoutingSnapshot.appendEndpoints(ipv4: true, clusters: clusterRange, from: clusters, to: &endpoints)
+            let v6 = RoutingSnapshot.appendEndpoints(ipv4: false, clusters: clusterRange, from: clusters, to: &endpoints)
+            maxEndpoints = Swift.max(maxEndpoints, v4.count, v6.count)
+            let percent = canary >= 0 ? (wanted?.percent ?? 0) : 0
+            services.append(ServiceRoute(name: fqdn, zone: zone, policy: s.policy, ttl: s.ttl, answers: Swift.max(1, s.answers),
+                                         failClosed: s.failClosed, clusters: clusterRange, v4: v4, v6: v6,
+                                         canaryCluster: canary, canaryPercent: percent,
+                                         canaryThreshold: Canary.threshold(percent: percent)))
+        }
         for s in input.services {
             guard let apex = DNSName(s.zone), let zone = zoneIndex[apex] else {
                 problems.append("service \(s.name): zone \(s.zone) is not configured"); continue
@@ -171,29 +201,21 @@ package final class RoutingSnapshot: Sendable {
             guard let fqdn = apex.prepending(s.name) else { problems.append("service \(s.name).\(apex): not a valid name"); continue }
             let existing = fqdn.wire.withUnsafeBytes { names.lookup($0) }
             guard existing == nil || existing!.service < 0 else { problems.append("service \(fqdn): duplicate"); continue }
-            let serviceIndex = Int32(services.count)
-            RoutingSnapshot.insertWithAncestors(fqdn, zone: zone, apex: apex, into: &names) { $0.service = serviceIndex }
-
-            let firstCluster = clusters.count
-            var canary: Int32 = -1
-            for c in s.clusters {
-                if let wanted = s.canary?.cluster, wanted == c.name { canary = Int32(clusters.count) }
-                var route = ClusterRoute(name: c.name, region: c.region, addresses: c.addresses, port: c.port,
-                                         weight: c.weight, priority: c.priority, state: c.state, healthy: c.healthy)
-                RoutingSnapshot.compileGeo(c, into: &route, service: "\(fqdn)", problems: &problems)
-                clusters.append(route)
+            // Proxy mode (DESIGN.md "Concepts"): DNS answers with the GLB nodes, and the proxy on
+            // those nodes routes to the clusters; two routes under one name.
+            let clusterRoute = Int32(services.count)
+            var ingressRoute: Int32 = -1
+            appendRoute(s, name: fqdn, zone: zone, clusters: s.clusters, canary: s.canary)
+            if let ingress = s.ingress {
+                ingressRoute = Int32(services.count)
+                appendRoute(s, name: fqdn, zone: zone, clusters: ingress, canary: nil)
             }
-            if let wanted = s.canary, canary < 0 { problems.append("service \(fqdn): canary cluster \(wanted.cluster) does not exist") }
-            let clusterRange = firstCluster..<clusters.count
-            let v4 = RoutingSnapshot.appendEndpoints(ipv4: true, clusters: clusterRange, from: clusters, to: &endpoints)
-            let v6 = RoutingSnapshot.appendEndpoints(ipv4: false, clusters: clusterRange, from: clusters, to: &endpoints)
-            maxEndpoints = Swift.max(maxEndpoints, v4.count, v6.count)
-            let percent = canary >= 0 ? (s.canary?.percent ?? 0) : 0
-            services.append(ServiceRoute(name: fqdn, zone: zone, policy: s.policy, ttl: s.ttl, answers: Swift.max(1, s.answers),
-                                         failClosed: s.failClosed, clusters: clusterRange, v4: v4, v6: v6,
-                                         canaryCluster: canary, canaryPercent: percent,
-                                         canaryThreshold: Canary.threshold(percent: percent)))
+            RoutingSnapshot.insertWithAncestors(fqdn, zone: zone, apex: apex, into: &names) { node in
+                node.service = ingressRoute >= 0 ? ingressRoute : clusterRoute
+                node.proxyService = ingressRoute >= 0 ? clusterRoute : -1
+            }
         }
+
         self.generation = input.generation
         self.zones = zones
         self.services = services
@@ -226,9 +248,10 @@ package final class RoutingSnapshot: Sendable {
 
     /// The index of the service at `fqdn` (`"www.glb.example."`, trailing dot optional), for the
     /// control plane and `explain`.
-    package func service(named fqdn: String) -> Int? {
+    /// `forProxy` picks the route the HTTP proxy uses (they differ for proxy-mode services).
+    package func service(named fqdn: String, forProxy: Bool = false) -> Int? {
         guard let name = DNSName(fqdn), let node = name.wire.withUnsafeBytes({ names.lookup($0) }), node.service >= 0 else { return nil }
-        return Int(node.service)
+        return Int(forProxy && node.proxyService >= 0 ? node.proxyService : node.service)
     }
 
     /// Inserts `name` and every missing name between it and `apex` (the empty non-terminals), then
@@ -256,7 +279,7 @@ package final class RoutingSnapshot: Sendable {
             let share = (UInt64(Swift.min(cluster.weight, RoutingSnapshot.maxWeight)) << 16) / UInt64(count)
             for address in cluster.addresses where address.isIPv4 == ipv4 {
                 endpoints.append(Endpoint(address: address, cluster: Int32(c), weight: share, priority: cluster.priority,
-                                          healthy: cluster.healthy, state: cluster.state))
+                                          healthy: cluster.healthy, locallyHealthy: cluster.locallyHealthy, state: cluster.state))
             }
         }
         // Stable sort by priority so failover tiers are contiguous runs.

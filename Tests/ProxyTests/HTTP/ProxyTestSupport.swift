@@ -103,14 +103,26 @@ final class ProxyHarness: Sendable {
     let publisher: SnapshotPublisher
     let registry: MetricsRegistry
     let address: SocketAddress
-    let logLines = Mutex<[String]>([])
+    private let lines: LogLines
 
-    private init(group: EventLoopGroup, proxy: HTTPProxy, publisher: SnapshotPublisher, registry: MetricsRegistry, address: SocketAddress) {
+    /// The proxy's log lines so far (access log included), in order.
+    var logLines: [String] { lines.all }
+
+    /// Where the proxy's logger writes in tests.
+    final class LogLines: Sendable {
+        private let lines = Mutex<[String]>([])
+        func append(_ line: String) { lines.withLock { $0.append(line) } }
+        var all: [String] { lines.withLock { $0 } }
+    }
+
+    private init(group: EventLoopGroup, proxy: HTTPProxy, publisher: SnapshotPublisher, registry: MetricsRegistry, address: SocketAddress,
+                 lines: LogLines) {
         self.group = group
         self.proxy = proxy
         self.publisher = publisher
         self.registry = registry
         self.address = address
+        self.lines = lines
     }
 
     static func start(_ list: [ServiceInput], clock: any GLBClock = SystemClock(), loops: Int = 1,
@@ -121,12 +133,12 @@ final class ProxyHarness: Sendable {
         var configuration = HTTPProxy.Configuration(address: loopback)
         configure(&configuration)
         let registry = MetricsRegistry()
-        let lines = Mutex<[String]>([])
+        let lines = LogLines()
         let proxy = HTTPProxy(configuration: configuration, loops: group.loops, publisher: publisher,
-                              logger: Logger(component: "proxy", clock: clock, sink: { line in lines.withLock { $0.append(line) } }),
+                              logger: Logger(component: "proxy", clock: clock, sink: { lines.append($0) }),
                               registry: registry)
         try await proxy.start()
-        let harness = ProxyHarness(group: group, proxy: proxy, publisher: publisher, registry: registry, address: proxy.address!)
+        let harness = ProxyHarness(group: group, proxy: proxy, publisher: publisher, registry: registry, address: proxy.address!, lines: lines)
         return harness
     }
 
