@@ -1,6 +1,6 @@
 # Conveniences over scripts/: the README's two quick-start commands are scripts/run.sh and
 # scripts/test.sh, which need nothing but bash and Swift.
-.PHONY: build release test run bench bench-dns bench-http bench-failover fuzz-dns fuzz-http clean
+.PHONY: build release test run bench bench-dns bench-http bench-failover fuzz-dns fuzz-http fuzz-geo clean
 
 build:
 	swift build
@@ -35,6 +35,9 @@ fuzz-dns:
 
 fuzz-http:
 	scripts/fuzz-http.sh
+
+fuzz-geo:
+	scripts/fuzz-geo.sh
 
 clean:
 	rm -rf .build .build-fuzz .bench-results

@@ -25,7 +25,15 @@ private let fuzzSnapshot = RoutingSnapshot(compiling: RouteInput(
         ServiceInput(name: "closed", zone: "glb.example.", failClosed: true, clusters: [
             ClusterInput(name: "down", addresses: [.v4(0x0C00_0001)], healthy: false),
         ]),
-    ]))
+        // geo over MaxMind's test database (run from the repository root, as the script does)
+        // and a CIDR map, so ECS of every shape reaches the lookup and the scope computation.
+        ServiceInput(name: "geo", zone: "glb.example.", policy: .geo, clusters: [
+            ClusterInput(name: "eu", addresses: [.v4(0x0D00_0001)], continents: ["EU"]),
+            ClusterInput(name: "ap", addresses: [.v4(0x0D00_0002), .v6(high: 0x2001_0db8_0000_0000, low: 2)], continents: ["AS"]),
+            ClusterInput(name: "gb", addresses: [.v4(0x0D00_0003)], healthy: false, countries: ["GB"], latitude: 51.5, longitude: 0),
+        ]),
+    ], geo: GeoSources(database: try? GeoDatabase(path: "Tests/Fixtures/geo/GeoLite2-City-Test.mmdb"),
+                       cidrMap: try? CIDRMap.parse("10.0.0.0/8 eu-west\n198.51.100.0/24 country=JP continent=AS\n"))))
 
 /// Deterministic per input, cheap, good enough to exercise every draw.
 private struct FuzzRNG: RandomNumberGenerator {

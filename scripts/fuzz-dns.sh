@@ -6,7 +6,7 @@
 #   scripts/fuzz-dns.sh .build-fuzz/artifacts/crash-...   # replay one input
 #
 # Builds outside SwiftPM with swiftc: GLBCore's IPAddress.swift as module GLBCore, then the Proxy
-# DNS and Routing sources plus Fuzz/DNSResponderFuzz.swift as one instrumented executable. Nothing
+# Geo, DNS and Routing sources plus Fuzz/DNSResponderFuzz.swift as one instrumented executable. Nothing
 # from OpenSSL or the event loop is compiled in. Corpus and crashes live under .build-fuzz/ (ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,12 +19,13 @@ flags=(-sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -packag
 swiftc "${flags[@]}" -module-name GLBCore -emit-module -emit-module-path "$out/GLBCore.swiftmodule" \
     -emit-library -static -o "$out/libGLBCore.a" Sources/GLBCore/System/IPAddress.swift
 swiftc "${flags[@]}" -module-name DNSFuzz -I "$out" -o "$out/dns-fuzz" \
-    Sources/Proxy/DNS/*.swift Sources/Proxy/Routing/*.swift Fuzz/DNSResponderFuzz.swift "$out/libGLBCore.a"
+    Sources/Proxy/Geo/*.swift Sources/Proxy/DNS/*.swift Sources/Proxy/Routing/*.swift Fuzz/DNSResponderFuzz.swift "$out/libGLBCore.a"
 
 if [[ $# -gt 0 ]]; then exec "$out/dns-fuzz" "$@"; fi
 
 # Seeds: an A query with EDNS + ECS, an NS query, an ANY query with a compressed additional record.
 printf '\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x03www\x03glb\x07example\x00\x00\x01\x00\x01\x00\x00\x29\x04\xd0\x00\x00\x80\x00\x00\x0b\x00\x08\x00\x07\x00\x01\x18\x00\xc6\x33\x64' > "$out/corpus/seed-a-ecs"
+printf '\x12\x35\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x03geo\x03glb\x07example\x00\x00\x01\x00\x01\x00\x00\x29\x04\xd0\x00\x00\x80\x00\x00\x0c\x00\x08\x00\x08\x00\x01\x20\x00\x51\x02\x45\xa0' > "$out/corpus/seed-geo-ecs"
 printf '\xab\xcd\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03glb\x07example\x00\x00\x02\x00\x01' > "$out/corpus/seed-ns"
 printf '\x00\x07\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x01a\x01b\x03GLB\x07example\x00\x00\xff\x00\x01\xc0\x0c\x00\x10\x00\x01\x00\x00\x00\x00\x00\x01\x00' > "$out/corpus/seed-any"
 

@@ -114,7 +114,17 @@ enum Migrations {
             rtt_us INTEGER
         ) STRICT;
         CREATE INDEX health_events_target ON health_events (target, id);
+        """,
+        // 4: reserved for TLS (issue branch in flight). MERGE NOTE: when the TLS migration lands,
+        // it replaces this placeholder; keep geo's below it as 5.
         """
+        SELECT 1;
+        """,
+        // 5: geo routing lists per cluster (JSON arrays of two-letter codes).
+        """
+        ALTER TABLE clusters ADD COLUMN countries TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE clusters ADD COLUMN continents TEXT NOT NULL DEFAULT '[]';
+        """,
     ]
 
     /// The schema version this build writes.

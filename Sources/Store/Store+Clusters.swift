@@ -1,15 +1,17 @@
 extension Store {
-    static let clusterColumns = "c.service, c.name, c.region, c.addresses, c.port, c.weight, c.priority, c.state, c.latitude, c.longitude, c.version, c.origin, c.deleted"
+    static let clusterColumns = "c.service, c.name, c.region, c.addresses, c.port, c.weight, c.priority, c.state, c.latitude, c.longitude, c.version, c.origin, c.deleted, c.countries, c.continents"
 
     static func cluster(from row: Row) throws(StoreError) -> (cluster: Cluster, deleted: Bool) {
         guard let state = Cluster.State(rawValue: row.text(7)) else {
             throw StoreError(kind: .database, message: "cluster \(row.text(0))/\(row.text(1)) has an unknown state \"\(row.text(7))\"")
         }
-        let cluster = Cluster(service: row.text(0), name: row.text(1), region: row.text(2),
+        var cluster = Cluster(service: row.text(0), name: row.text(1), region: row.text(2),
                               addresses: try JSONText.decode([String].self, from: row.text(3), column: "clusters.addresses"),
                               port: row.int(4), weight: row.int(5), priority: row.int(6), state: state,
                               latitude: row.double(8), longitude: row.double(9),
                               version: .init(sqlValue: row.int64(10)), origin: row.text(11))
+        cluster.countries = try JSONText.decode([String].self, from: row.text(13), column: "clusters.countries")
+        cluster.continents = try JSONText.decode([String].self, from: row.text(14), column: "clusters.continents")
         return (cluster, row.bool(12))
     }
 
@@ -39,9 +41,18 @@ extension Store {
                  .integer(Int64(cluster.port)), .integer(Int64(cluster.weight)), .integer(Int64(cluster.priority)),
                  .text(cluster.state.rawValue), cluster.latitude.map { .real($0) } ?? .null,
                  cluster.longitude.map { .real($0) } ?? .null, version.sqlValue, .text(nodeID)])
+            try writeGeoLists(cluster)
             try audit(context, action: "put", entity: "cluster", key: cluster.key, old: previous, new: cluster)
             return WriteOutcome(record: cluster, created: previous == nil, previous: previous)
         }
+    }
+
+    /// Stores the geo lists beside the row just written (migration 5's columns), in the same
+    /// transaction: a separate statement so the main upsert stays as other columns grow.
+    func writeGeoLists(_ cluster: Cluster) throws(StoreError) {
+        try connection.run("UPDATE clusters SET countries = ?, continents = ? WHERE service = ? AND name = ?",
+                           [.text(try JSONText.encode(cluster.countries)), .text(try JSONText.encode(cluster.continents)),
+                            .text(cluster.service), .text(cluster.name)])
     }
 
     /// The live cluster `name` of `service`, or nil.

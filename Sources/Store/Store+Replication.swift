@@ -233,6 +233,7 @@ extension Store {
                  .integer(Int64(cluster.port)), .integer(Int64(cluster.weight)), .integer(Int64(cluster.priority)),
                  .text(cluster.state.rawValue), cluster.latitude.map { .real($0) } ?? .null,
                  cluster.longitude.map { .real($0) } ?? .null, cluster.version.sqlValue, .text(cluster.origin), .integer(deleted ? 1 : 0)])
+            try writeGeoLists(cluster)
             try auditRemote(context, row, old: local.flatMap { $0.deleted ? nil : $0.cluster }, new: deleted ? nil : cluster)
         case .canary(let remote, let deleted):
             guard let canary = try? remote.validated(), !remote.origin.isEmpty else { outcome.invalid += 1; return }

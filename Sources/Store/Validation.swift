@@ -23,6 +23,31 @@ package struct ValidationError: Error, Hashable, Sendable, CustomStringConvertib
 /// Shared checks. Each returns normally or throws the first problem, so a record's `validated()`
 /// reads as a list of rules in field order.
 enum Check {
+    /// The continent codes MaxMind databases use (GeoNames): Africa, Antarctica, Asia, Europe,
+    /// North America, Oceania, South America.
+    static let continents: Set<String> = ["AF", "AN", "AS", "EU", "NA", "OC", "SA"]
+
+    /// Two-letter codes, upper-cased, without duplicates, at most 300 (ISO 3166-1 has 249
+    /// countries); each in `allowed` when given.
+    static func geoCodes(_ codes: [String], _ field: String, allowed: Set<String>?) throws(ValidationError) -> [String] {
+        guard codes.count <= 300 else { throw ValidationError(field: field, message: "\(field) lists \(codes.count) codes; at most 300") }
+        var result: [String] = []
+        for code in codes {
+            let upper = code.uppercased()
+            guard upper.utf8.count == 2, upper.utf8.allSatisfy({ (0x41...0x5A).contains($0) }) else {
+                throw ValidationError(field: field, message: field == "continents"
+                    ? "continents must be codes from AF AN AS EU NA OC SA, got \"\(code)\""
+                    : "countries must be ISO 3166-1 alpha-2 codes such as GB, got \"\(code)\"")
+            }
+            if let allowed, !allowed.contains(upper) {
+                throw ValidationError(field: field, message: "continents must be codes from AF AN AS EU NA OC SA, got \"\(code)\"")
+            }
+            guard !result.contains(upper) else { throw ValidationError(field: field, message: "\(field) lists \(upper) twice") }
+            result.append(upper)
+        }
+        return result
+    }
+
     static func range<T: Comparable & Sendable>(_ value: T, _ range: ClosedRange<T>, _ field: String) throws(ValidationError) {
         guard range.contains(value) else {
             throw ValidationError(field: field, message: "\(field) must be between \(range.lowerBound) and \(range.upperBound), got \(value)")

@@ -67,6 +67,12 @@ import Testing
         Setting(option: "gossip-key-file", value: keyFile) { $0.gossipKeyring?.primary.bytes == [UInt8](repeating: 7, count: 32) },
         Setting(option: "health-quorum", value: "local") { $0.healthQuorum == .local },
         Setting(option: "advertise", value: "192.0.2.10") { $0.advertise == IPAddress("192.0.2.10") && $0.advertisedAddress == IPAddress("192.0.2.10") },
+        Setting(option: "geoip", value: "/var/lib/glb/GeoLite2-Country.mmdb") { $0.geoDatabase == "/var/lib/glb/GeoLite2-Country.mmdb" },
+        Setting(option: "geo-cidr-map", value: "/etc/glb/cidr-map.txt") { $0.geoCIDRMap == "/etc/glb/cidr-map.txt" },
+        Setting(option: "trusted-proxies", value: "10.0.0.0/8,192.0.2.10,2001:db8::/32") {
+            $0.trustedProxies.map { "\($0.network)/\($0.prefix)" } == ["10.0.0.0/8", "192.0.2.10/32", "2001:db8::/32"]
+        },
+        Setting(option: "location", value: "53.35,-6.26") { $0.location?.latitude == 53.35 && $0.location?.longitude == -6.26 },
     ]
 
     @Test func everyOptionHasARowHereAndAGLBEnvironmentTwin() {
@@ -118,6 +124,10 @@ import Testing
     }
 
     static let refusals: [Refusal] = [
+        Refusal(argv: ["--trusted-proxies", "10.0.0.0/33"], mentions: ["--trusted-proxies", "10.0.0.0/33"]),
+        Refusal(argv: ["--trusted-proxies", "proxy.example"], mentions: ["--trusted-proxies"]),
+        Refusal(argv: ["--location", "91,0"], mentions: ["--location", "LAT,LONG"]),
+        Refusal(argv: ["--location", "53.35"], mentions: ["--location"]),
         Refusal(argv: ["--dns", "nope"], mentions: ["--dns", "nope", "ADDR:PORT"]),
         Refusal(argv: ["--dns", "127.0.0.1"], mentions: ["--dns"]),
         Refusal(argv: ["--http", "127.0.0.1:99999"], mentions: ["--http"]),

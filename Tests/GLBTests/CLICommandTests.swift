@@ -87,6 +87,15 @@ import Testing
         #expect(run.sent.map(\.body) == [#"{"zone":"glb.example."}"#], "defaults are the server's to apply")
     }
 
+    @Test func clusterAddSendsGeoLists() async {
+        let stored = #"{"service":"www","name":"uk","region":"eu-west-2","addresses":["127.0.0.13"],"port":18083,"weight":100,"priority":0,"state":"active","countries":["GB","IE"],"continents":["EU"]}"#
+        let run = await Self.glb(["cluster", "add", "www", "uk", "--region", "eu-west-2", "--address", "127.0.0.13", "--port", "18083",
+                                  "--countries", "GB,IE", "--continents", "EU"],
+                                 answers: ["PUT /v1/services/www/clusters/uk": (201, stored)])
+        #expect(run.code == .success, "\(run.err)")
+        #expect(run.sent == [.init(method: "PUT", path: "/v1/services/www/clusters/uk", body: #"{"addresses":["127.0.0.13"],"continents":["EU"],"countries":["GB","IE"],"port":18083,"region":"eu-west-2"}"#)])
+    }
+
     @Test func clusterAddTakesRepeatedAndCommaSeparatedAddresses() async {
         let stored = #"{"service":"www","name":"eu","region":"eu-west","addresses":["127.0.0.11","127.0.0.12","::1"],"port":18081,"weight":50,"priority":1,"state":"draining"}"#
         let run = await Self.glb(["cluster", "add", "www", "eu", "--region", "eu-west", "--address", "127.0.0.11",

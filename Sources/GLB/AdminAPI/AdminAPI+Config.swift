@@ -62,11 +62,13 @@ extension AdminAPI {
         }
         guard let region = try input.string("region") else { throw APIError.badRequest("region is required", field: "region") }
         guard let port = try input.int("port") else { throw APIError.badRequest("port is required", field: "port") }
-        let cluster = Cluster(
+        var cluster = Cluster(
             service: service, name: name, region: region, addresses: addresses, port: port,
             weight: try input.int("weight") ?? 100, priority: try input.int("priority") ?? 0,
             state: try input.choice("state", Cluster.State.self) ?? .active,
             latitude: try input.double("latitude"), longitude: try input.double("longitude"))
+        cluster.countries = try input.strings("countries") ?? []
+        cluster.continents = try input.strings("continents") ?? []
         try input.finish()
         return try await commit { () async throws(StoreError) in try await store.putCluster(cluster, context: context) }
     }

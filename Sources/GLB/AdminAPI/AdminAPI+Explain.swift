@@ -28,10 +28,29 @@ extension AdminAPI {
                      ("addresses", .array(family.answer.map { .string($0.description) })),
                      ("ecs_scope", .number(String(family.scope)))])
         }
-        return Self.json(200, .object([
+        var members: [(key: String, value: JSONValue)] = [
             ("service", .string(explanation.service)), ("client", .string(clientText)),
             ("generation", .number(String(snapshot.generation))),
             ("answers", .array(answers)), ("explanation", .string(explanation.description)),
-        ]))
+        ]
+        if let location = explanation.location {
+            // For geo and latency services: where the client was found, for scripts.
+            let l = location.location
+            var fields: [(key: String, value: JSONValue)] = [
+                ("origin", .string(explanation.clientKey.fromClientSubnet ? "ecs" : "address")),
+                ("address", .string(explanation.clientKey.origin.description)),
+                ("source", .string(explanation.locationSource ?? "none")),
+                ("scope", .number(String(location.scope))),
+            ]
+            if l.country.isKnown { fields.append(("country", .string(l.country.description))) }
+            if l.continent.isKnown { fields.append(("continent", .string(l.continent.description))) }
+            if let region = explanation.region { fields.append(("region", .string(region))) }
+            if l.hasCoordinates {
+                fields.append(("latitude", .number(String(l.latitude))))
+                fields.append(("longitude", .number(String(l.longitude))))
+            }
+            members.append(("location", .object(fields)))
+        }
+        return Self.json(200, .object(members))
     }
 }

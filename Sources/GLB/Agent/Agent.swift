@@ -60,7 +60,11 @@ final class Agent: Sendable {
         defer { prober.stop() }
         let monitor = HealthMonitor(prober: prober, node: config.node, quorum: config.healthQuorum,
                                     freshness: config.observationInterval * 4)
-        let routing = Routing(monitor: monitor, clock: clock, metrics: metrics, logger: logger.named("routing"))
+        let routing = Routing(monitor: monitor, clock: clock, metrics: metrics, logger: logger.named("routing"),
+                              node: .init(name: config.node, region: config.region, latitude: config.location?.latitude,
+                                          longitude: config.location?.longitude))
+        let geo = GeoLoader(databasePath: config.geoDatabase, cidrMapPath: config.geoCIDRMap, logger: logger.named("geo"), metrics: metrics)
+        await routing.geoChanged(try geo.loadInitial())
         await routing.configChanged(try await store.configSnapshot())
         let publisher = routing.publisher
 
@@ -80,6 +84,7 @@ final class Agent: Sendable {
         if let address = config.http {
             var configuration = HTTPProxy.Configuration(address: address, defaultService: config.httpDefaultService)
             configuration.accessLogSampleRate = config.accessLogSampleRate
+            configuration.trustedProxies = config.trustedProxies
             if let limit = config.httpMaxBody { configuration.maxRequestBodyBytes = limit }
             let server = HTTPProxy(configuration: configuration, loops: group.loops, publisher: publisher,
                                    logger: logger.named("http"), registry: metrics)
@@ -142,6 +147,7 @@ final class Agent: Sendable {
             }
             tasks.addTask { await self.followHealth(prober, routing, store, peers) }
             tasks.addTask { await self.collectTombstones(store) }
+            tasks.addTask { await self.watchGeo(geo, routing) }
             await shutdown()
             tasks.cancelAll()
         }
@@ -286,6 +292,33 @@ final class Agent: Sendable {
         while !Task.isCancelled {
             await replicator.sendDigest()
             do { try await clock.sleep(until: clock.now + config.replicationDigestInterval) } catch { return }
+        }
+    }
+
+    /// Reloads the geo files when they change (polled) or on SIGHUP, and refreshes latency
+    /// rankings, all on the control plane; the loops see the result as a new snapshot.
+    private func watchGeo(_ geo: GeoLoader, _ routing: Routing) async {
+        await withTaskGroup(of: Void.self) { group in
+            if geo.databasePath != nil || geo.cidrMapPath != nil {
+                group.addTask {
+                    while !Task.isCancelled {
+                        do { try await self.clock.sleep(until: self.clock.now + self.config.geoPollInterval) } catch { return }
+                        if let sources = geo.reloadIfChanged() { await routing.geoChanged(sources) }
+                    }
+                }
+                group.addTask {
+                    for await _ in ReloadSignal.events() {
+                        self.logger.info("SIGHUP: checking the geo files")
+                        if let sources = geo.reloadIfChanged() { await routing.geoChanged(sources) }
+                    }
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    do { try await self.clock.sleep(until: self.clock.now + self.config.latencyRefreshInterval) } catch { return }
+                    await routing.refreshLatency()
+                }
+            }
         }
     }
 }

@@ -36,6 +36,18 @@ struct AgentConfig: Sendable {
     /// Not a flag: how often each node gossips its replication digest, so a node that missed
     /// rows catches up (tests make it short).
     var replicationDigestInterval = Duration.seconds(30)
+    /// A MaxMind DB (`.mmdb`) for `geo` and `latency` routing; reloaded when it changes.
+    var geoDatabase: String?
+    /// The operator's CIDR map file (docs/geo.md); reloaded when it changes.
+    var geoCIDRMap: String?
+    /// Networks of proxies in front of the HTTP listener whose X-Forwarded-For is believed.
+    var trustedProxies: [(network: IPAddress, prefix: UInt8)] = []
+    /// This node's coordinates, for mapping clients to their nearest node under `latency`.
+    var location: (latitude: Double, longitude: Double)?
+    /// Not a flag: how often the geo files are checked for changes (tests make it short).
+    var geoPollInterval = Duration.seconds(2)
+    /// Not a flag: how often `latency` rankings are recompiled from the probes' RTTs.
+    var latencyRefreshInterval = Duration.seconds(5)
     /// Not a flag: how often each node runs a TCP push-pull with one random peer (tests make it short).
     var pushPullInterval = Duration.seconds(30)
     /// How a cluster is judged down for DNS answers: by a majority of fresh observers (default)
@@ -77,6 +89,14 @@ struct AgentConfig: Sendable {
               help: "majority: a cluster leaves DNS answers when most fresh observers see it down (default); local: this node's probes decide alone"),
         .init("advertise", value: "IP", env: "GLB_ADVERTISE",
               help: "the address proxy-mode DNS answers give for this node (default: the --http address, else the --gossip one)"),
+        .init("geoip", value: "FILE", env: "GLB_GEOIP",
+              help: "a MaxMind DB (.mmdb, e.g. GeoLite2-Country) for geo and latency routing; reloaded when replaced (mv a new file over it) or on SIGHUP"),
+        .init("geo-cidr-map", value: "FILE", env: "GLB_GEO_CIDR_MAP",
+              help: "networks to regions/countries (\"10.1.0.0/16 eu-west\" a line), consulted before --geoip; reloaded like it"),
+        .init("trusted-proxies", value: "CIDR,...", env: "GLB_TRUSTED_PROXIES", repeatable: true,
+              help: "proxies whose X-Forwarded-For the HTTP proxy believes for geo routing (default: none, the peer address is the client)"),
+        .init("location", value: "LAT,LONG", env: "GLB_LOCATION",
+              help: "this node's coordinates, e.g. 53.35,-6.26: latency routing maps clients to their nearest node"),
     ]
 
     /// The environment-only twin of --gossip-key-file: the key itself, base64. Not a flag, so
@@ -148,6 +168,7 @@ struct AgentConfig: Sendable {
             }
             advertise = ip
         }
+        try parseGeo(args)
     }
 
     /// The address this node is answered with in proxy mode, when it has one.
@@ -155,6 +176,35 @@ struct AgentConfig: Sendable {
         if let advertise { return advertise }
         for address in [http, gossip].compactMap({ $0 }) where address.ip != .v4(0) && address.ip != .v6(high: 0, low: 0) { return address.ip }
         return nil
+    }
+
+    /// --geoip, --geo-cidr-map, --trusted-proxies, --location. The files are only named here; the
+    /// agent loads them at start (and refuses to start on a bad one) and then watches them.
+    private mutating func parseGeo(_ args: Arguments) throws(UsageError) {
+        for (flag, path) in [("geoip", args.value("geoip")), ("geo-cidr-map", args.value("geo-cidr-map"))] {
+            guard let path else { continue }
+            guard !path.isEmpty else { throw UsageError("--\(flag) must name a file") }
+            if flag == "geoip" { geoDatabase = path } else { geoCIDRMap = path }
+        }
+        for text in args.list("trusted-proxies") {
+            let parts = text.split(separator: "/", maxSplits: 1)
+            guard let address = IPAddress(String(parts.first ?? "")) else {
+                throw UsageError("--trusted-proxies: expected networks such as 10.0.0.0/8 or 192.0.2.10, got \"\(text)\"")
+            }
+            let width: UInt8 = address.isIPv4 ? 32 : 128
+            guard let prefix = parts.count == 2 ? UInt8(parts[1]) : width, prefix <= width else {
+                throw UsageError("--trusted-proxies: \"\(text)\" has a bad prefix length (0-\(width))")
+            }
+            trustedProxies.append((address.masked(toPrefix: Int(prefix)), prefix))
+        }
+        if let text = args.value("location") {
+            let parts = text.split(separator: ",", maxSplits: 1).map { Double(String($0.trimmingSpaces)) }
+            guard parts.count == 2, let latitude = parts[0], let longitude = parts[1], (-90...90).contains(latitude),
+                  (-180...180).contains(longitude) else {
+                throw UsageError("--location: expected LAT,LONG in degrees such as 53.35,-6.26, got \"\(text)\"")
+            }
+            location = (latitude, longitude)
+        }
     }
 
     /// --gossip, --join and the key. Without a key every gossip address must be loopback

@@ -67,6 +67,14 @@ final class HealthMonitor: Sendable {
         }
     }
 
+    /// Fresh RTTs per target and observer (this node's probes and live peers' gossiped reports),
+    /// for `latency` routing: target id → observer → RTT.
+    func rtts(now: Instant) -> [String: [String: Duration]] {
+        state.withLock { s in
+            Dictionary(uniqueKeysWithValues: s.targets.map { ($0, s.consensus.rtts(target: $0, live: s.live, now: now)) })
+        }
+    }
+
     /// Makes the prober probe exactly what `config` describes.
     func update(_ config: ConfigSnapshot, now: Instant) {
         let targets = Self.targets(for: config, node: node)

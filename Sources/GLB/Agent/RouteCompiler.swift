@@ -40,7 +40,8 @@ struct RouteCompiler {
                                  port: UInt16(clamping: cluster.port), weight: UInt32(clamping: cluster.weight),
                                  priority: cluster.priority, state: Self.state(cluster.state),
                                  healthy: health[cluster.key]?.answerable ?? true,
-                                 locallyHealthy: health[cluster.key]?.local ?? true)
+                                 locallyHealthy: health[cluster.key]?.local ?? true, countries: cluster.countries,
+                                 continents: cluster.continents, latitude: cluster.latitude, longitude: cluster.longitude)
                 },
                 canary: canaries[service.name].map { CanaryInput(cluster: $0.cluster, percent: $0.percent) },
                 ingress: service.mode == .proxy ? ingress.map { ClusterInput(name: $0.name, region: $0.region, addresses: [$0.address]) } : nil)

@@ -21,12 +21,51 @@ actor Routing {
     private let metrics: MetricsRegistry
     private let logger: Logger
     private let clock: any GLBClock
+    /// Client location sources (`--geoip`, `--geo-cidr-map`), replaced on reload.
+    private var geo = GeoSources.none
+    /// This node, for `latency`: its RTTs rank clusters for clients nearest it.
+    private let node: LatencyInput.Node?
+    /// The latency leaders of the last snapshot: the hysteresis state fed into the next.
+    private var leaders: [String: String] = [:]
 
-    init(monitor: HealthMonitor?, clock: any GLBClock, metrics: MetricsRegistry, logger: Logger) {
+    init(monitor: HealthMonitor?, clock: any GLBClock, metrics: MetricsRegistry, logger: Logger, node: LatencyInput.Node? = nil) {
         self.monitor = monitor
         self.clock = clock
         self.metrics = metrics
         self.logger = logger
+        self.node = node
+    }
+
+    /// New geo sources (a reloaded database or CIDR map): serve them from the next snapshot.
+    func geoChanged(_ sources: GeoSources) {
+        geo = sources
+        rebuild()
+    }
+
+    /// RTTs move continuously, unlike config and health: recompile now and then while some
+    /// service routes by latency, so rankings follow them (hysteresis keeps answers steady).
+    func refreshLatency() {
+        guard let config, config.services.contains(where: { $0.policy == .latency }) else { return }
+        rebuild()
+    }
+
+    /// Every fresh RTT known as latency samples: this node's probes and the ones peers gossip in
+    /// their health observations (issue 7). Peers' locations are not gossiped yet, so they are
+    /// nodes without coordinates: a client is mapped to them only by a CIDR-map region.
+    private func latencyInput(_ config: ConfigSnapshot) -> LatencyInput? {
+        guard let node, let monitor, config.services.contains(where: { $0.policy == .latency }) else { return nil }
+        let zones = Dictionary(config.services.map { ($0.name, $0.zone) }, uniquingKeysWith: { a, _ in a })
+        var samples: [LatencyInput.Sample] = [], nodes = [node], seen: Set<String> = [node.name]
+        for (id, byObserver) in monitor.rtts(now: clock.now) {
+            let parts = id.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let zone = zones[parts[0]] else { continue }
+            let fqdn = parts[0].isEmpty || parts[0] == "@" ? zone : parts[0] + "." + zone
+            for (observer, rtt) in byObserver {
+                samples.append(.init(node: observer, service: fqdn, cluster: parts[1], rtt: rtt))
+                if seen.insert(observer).inserted { nodes.append(.init(name: observer, region: "")) }
+            }
+        }
+        return LatencyInput(localNode: node.name, nodes: nodes, samples: samples, previousLeaders: leaders)
     }
 
     /// A new config: probe what it describes and serve it.
@@ -71,7 +110,11 @@ actor Routing {
     private func rebuild() {
         guard let config else { return }
         let health = monitor?.view ?? [:]
-        let snapshot = RoutingSnapshot(compiling: compiler.compile(config, health: health, ingress: ingress))
+        var input = compiler.compile(config, health: health, ingress: ingress)
+        input.geo = geo
+        input.latency = latencyInput(config)
+        let snapshot = RoutingSnapshot(compiling: input)
+        leaders = snapshot.latency.leaders
         publisher.publish(snapshot)
         metrics.gauge("glb_routing_generation", help: "Generation of the routing snapshot the event loops serve.").set(Double(snapshot.generation))
         for problem in snapshot.problems { logger.warning("config row skipped in routing", ["problem": problem]) }

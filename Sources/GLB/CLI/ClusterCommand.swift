@@ -13,6 +13,8 @@ struct ClusterCommand {
         .init("state", value: "STATE", help: "active, draining or disabled (default active)"),
         .init("lat", value: "DEGREES", help: "latitude, for proximity routing"),
         .init("lon", value: "DEGREES", help: "longitude, for proximity routing"),
+        .init("countries", value: "CC,...", repeatable: true, help: "ISO 3166-1 country codes geo routing sends here first, e.g. GB,IE"),
+        .init("continents", value: "CC,...", repeatable: true, help: "continent codes (AF AN AS EU NA OC SA) geo routing sends here next"),
     ]
 
     func run(_ argv: [String]) throws -> ExitCode {
@@ -37,6 +39,9 @@ struct ClusterCommand {
         if let state = args.value("state") { body.append(("state", .string(state))) }
         if let lat = try args.decimal("lat", in: -90...90) { body.append(("latitude", .number("\(lat)"))) }
         if let lon = try args.decimal("lon", in: -180...180) { body.append(("longitude", .number("\(lon)"))) }
+        for field in ["countries", "continents"] where !args.list(field).isEmpty {
+            body.append((field, .array(args.list(field).map { .string($0) })))
+        }
         let (service, name) = (args.positionals[0], args.positionals[1])
         let result = try cli.client(args).request("PUT", Self.path(service, name), body: .object(body))
         if !cli.printJSON(args, result) {

@@ -156,7 +156,8 @@ package struct DNSResponder {
                 let svc = snapshot.services[Int(node.service)]
                 let key = ClientKey(client: client, subnet: q.edns?.clientSubnet)
                 let decision = router.route(service: Int(node.service), family: family, client: key, snapshot: snapshot, rng: &rng)
-                if decision.usedClientSubnet { answer.scope = key.prefix }
+                // RFC 7871 §7.2.1: the scope is the prefix the answer depended on (canary hash, location).
+                answer.scope = decision.ecsScope(for: key)
                 var k = 0
                 while k < router.chosen.count {
                     writeAddressRecord(snapshot.endpoints[Int(router.chosen[k])].address, ttl: svc.ttl)

@@ -43,6 +43,9 @@ package final class HTTPProxy: Sendable {
         package var poolIdleTimeout: Duration = .seconds(30)
         /// Passive health thresholds and back-off.
         package var outlier = OutlierDetector.Configuration()
+        /// Proxies whose `X-Forwarded-For` is believed when locating clients for `geo` and
+        /// `latency` (see `ForwardedFor`); empty: the peer address is the client.
+        package var trustedProxies: [ForwardedFor.Network] = []
         /// The share (0...1) of requests written to the access log; 0 logs none.
         package var accessLogSampleRate: Double = 0
         /// Retries after a failed attempt (see `RetryPolicy`).

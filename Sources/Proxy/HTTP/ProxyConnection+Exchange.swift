@@ -77,7 +77,11 @@ extension ProxyConnection {
     @discardableResult
     func attachUpstream(avoidCluster: Int32, now: Instant) -> Bool {
         while true {
-            let key = ClientKey(client: clientIP, subnet: nil)
+            // The client for geo routing: the peer, or a trusted proxy's X-Forwarded-For hop.
+            let trusted = proxy.configuration.trustedProxies
+            let client = trusted.isEmpty || exchange.head == nil ? clientIP
+                : ForwardedFor.client(peer: clientIP, headers: exchange.head!.headers, trusted: trusted)
+            let key = ClientKey(client: client, subnet: nil)
             guard let choice = state.choose(service: exchange.service, canary: exchange.canary, client: key,
                                             avoidCluster: avoidCluster, now: now) else {
                 answer(status: 503, close: !exchange.requestDone, now: now)

@@ -10,6 +10,22 @@ package struct ClientKey: Hashable, Sendable {
     /// True when the key came from an EDNS Client Subnet option: the answer then depends on ECS
     /// and the response's scope prefix must say so (RFC 7871 §7.2.1).
     package let fromClientSubnet: Bool
+    /// The address geo routing locates: the ECS address as sent (zero past its source prefix, not
+    /// shortened to /24 or /56: a database may know finer networks), else the client's own.
+    package let origin: IPAddress
+
+    /// Keys are equal when their subnets are: `origin` only tells geo where to look, and two
+    /// hosts of one /24 are one canary client.
+    package static func == (a: ClientKey, b: ClientKey) -> Bool {
+        a.address == b.address && a.prefix == b.prefix && a.fromClientSubnet == b.fromClientSubnet
+    }
+
+    /// Hashes what `==` compares.
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(address)
+        hasher.combine(prefix)
+        hasher.combine(fromClientSubnet)
+    }
 
     /// The longest prefix hashed: a /24 for IPv4, a /56 for IPv6 (a typical end-site assignment).
     package static let v4Prefix: UInt8 = 24, v6Prefix: UInt8 = 56
@@ -25,10 +41,12 @@ package struct ClientKey: Hashable, Sendable {
             address = subnet.address.masked(toPrefix: Int(p))
             prefix = p
             fromClientSubnet = true
+            origin = subnet.address
         } else {
             prefix = client.isIPv4 ? ClientKey.v4Prefix : ClientKey.v6Prefix
             address = client.masked(toPrefix: Int(prefix))
             fromClientSubnet = false
+            origin = client
         }
     }
 

@@ -12,6 +12,8 @@ package struct Explanation: Sendable, CustomStringConvertible {
         package var addresses: [IPAddress]
         /// True for the service's canary cluster.
         package var isCanary: Bool
+        /// Geo lists and coordinates (empty / NaN when not set).
+        package var countries: [GeoCode] = [], continents: [GeoCode] = [], latitude = Double.nan, longitude = Double.nan
     }
 
     /// The decision for one address family.
@@ -42,6 +44,12 @@ package struct Explanation: Sendable, CustomStringConvertible {
     package var candidates: [Candidate]
     /// The A and the AAAA decision.
     package var families: [FamilyDecision]
+    /// Where the client was found, for `geo` and `latency` services.
+    package var location: ClientLocation? = nil
+    /// The CIDR-map region of `location`, if any.
+    package var region: String? = nil
+    /// Where the location came from, for people: `cidr_map`, `database` (with its type) or none.
+    package var locationSource: String? = nil
 
     /// Explains `service` (an FQDN, or a name relative to the snapshot's first zone that has it) for
     /// a query from `client` with optional ECS `subnet`. Nil if there is no such service.
@@ -69,16 +77,28 @@ package struct Explanation: Sendable, CustomStringConvertible {
                 let cluster = snapshot.clusters[c]
                 return Candidate(name: cluster.name, region: cluster.region, state: cluster.state, healthy: cluster.healthy,
                                  weight: cluster.weight, priority: cluster.priority, addresses: cluster.addresses,
-                                 isCanary: c == Int(svc.canaryCluster))
+                                 isCanary: c == Int(svc.canaryCluster), countries: cluster.countries, continents: cluster.continents,
+                                 latitude: cluster.latitude, longitude: cluster.longitude)
             },
             families: [])
+        if svc.policy == .geo || svc.policy == .latency {
+            let location = snapshot.geo.locate(key)
+            result.location = location
+            result.region = snapshot.geo.region(of: location.location)
+            switch location.source {
+            case .cidrMap: result.locationSource = "cidr_map"
+            case .database: result.locationSource = "database " + (snapshot.geo.database?.databaseType ?? "")
+            case .corruptRecord: result.locationSource = "corrupt_record"
+            case .unknown: result.locationSource = "none"
+            }
+        }
         var router = Router()
         for family in [AddressFamily.v4, .v6] {
             var trace = RecordingTrace()
             let decision = router.route(service: index, family: family, client: key, snapshot: snapshot, rng: &rng, trace: &trace)
             result.families.append(FamilyDecision(family: family, decision: decision, steps: trace.steps,
                                                   answer: router.chosen.map { snapshot.endpoints[Int($0)].address },
-                                                  scope: decision.usedClientSubnet ? key.prefix : 0))
+                                                  scope: decision.ecsScope(for: key)))
         }
         return result
     }
@@ -91,10 +111,15 @@ package struct Explanation: Sendable, CustomStringConvertible {
         lines.append("clusters:")
         for c in candidates {
             let addresses = c.addresses.map(\.description).joined(separator: ",")
-            lines.append("  \(c.name)\(c.isCanary ? " (canary)" : "") region=\(c.region.isEmpty ? "-" : c.region) state=\(c.state.rawValue) \(c.healthy ? "healthy" : "DOWN") weight=\(c.weight) priority=\(c.priority) addresses=\(addresses)")
+            var geo = ""
+            if !c.countries.isEmpty { geo += " countries=" + c.countries.map(\.description).joined(separator: ",") }
+            if !c.continents.isEmpty { geo += " continents=" + c.continents.map(\.description).joined(separator: ",") }
+            if !c.latitude.isNaN { geo += " at=\(c.latitude),\(c.longitude)" }
+            lines.append("  \(c.name)\(c.isCanary ? " (canary)" : "") region=\(c.region.isEmpty ? "-" : c.region) state=\(c.state.rawValue) \(c.healthy ? "healthy" : "DOWN") weight=\(c.weight) priority=\(c.priority)\(geo) addresses=\(addresses)")
         }
         for f in families {
             lines.append("\(f.family == .v4 ? "A" : "AAAA"): \(f.decision.outcome)" + (f.decision.tier.map { ", tier \($0)" } ?? "")
+                         + (f.decision.geoLevel.map { ", geo level \($0)" } ?? "")
                          + (f.decision.canarySide.map { ", canary side \($0)" } ?? ""))
             for step in f.steps { lines.append("  - \(step)") }
             lines.append("  answer: \(f.answer.isEmpty ? "(none: NODATA)" : f.answer.map(\.description).joined(separator: " ")), ECS scope /\(f.scope)")

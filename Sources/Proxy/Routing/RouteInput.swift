@@ -11,12 +11,20 @@ package struct RouteInput: Sendable {
     package var zones: [ZoneInput]
     /// The services in those zones.
     package var services: [ServiceInput]
+    /// Where `geo` and `latency` find clients (the MaxMind database and the operator's CIDR
+    /// map), carried by reference: a reload compiles a new snapshot around the new sources.
+    package var geo: GeoSources
+    /// RTTs and node locations for `latency`; nil means none known yet.
+    package var latency: LatencyInput?
 
     /// Memberwise.
-    package init(generation: UInt64, zones: [ZoneInput], services: [ServiceInput]) {
+    package init(generation: UInt64, zones: [ZoneInput], services: [ServiceInput], geo: GeoSources = .none,
+                 latency: LatencyInput? = nil) {
         self.generation = generation
         self.zones = zones
         self.services = services
+        self.geo = geo
+        self.latency = latency
     }
 }
 
@@ -59,9 +67,11 @@ package enum RoutePolicy: String, Sendable, CaseIterable {
     case failover
     /// Every healthy address.
     case all
-    /// Not implemented yet: routed as `weighted` until the geo database lands.
+    /// The clusters nearest the client: country (or CIDR-map region), then continent, then the
+    /// clusters with no geo lists, then any, by weight within a level (docs/geo.md).
     case geo
-    /// Not implemented yet: routed as `weighted` until gossiped RTTs land.
+    /// The cluster with the lowest RTT from the GLB node nearest the client, with hysteresis;
+    /// by distance when no RTT is known (docs/geo.md).
     case latency
 }
 
@@ -118,7 +128,7 @@ package struct ServiceInput: Sendable {
 package struct ClusterInput: Sendable {
     /// Unique within the service (`"eu"`).
     package var name: String
-    /// A region label, shown by `explain` and used by geo routing later.
+    /// A region label: shown by `explain`, matched by the CIDR map's regions under `geo`.
     package var region: String
     /// The addresses answered for it (both families allowed).
     package var addresses: [IPAddress]
@@ -135,10 +145,21 @@ package struct ClusterInput: Sendable {
     /// This node's own probes: the HTTP proxy steers away from a cluster it cannot reach even
     /// while the quorum still answers it (DESIGN.md "Health").
     package var locallyHealthy: Bool
+    /// ISO 3166-1 alpha-2 codes of the countries `geo` sends here first (`["GB", "IE"]`).
+    package var countries: [String]
+    /// Continent codes (AF AN AS EU NA OC SA) `geo` sends here when no country matched.
+    package var continents: [String]
+    /// Where the cluster is, for proximity (both or neither).
+    package var latitude: Double?, longitude: Double?
 
     /// Memberwise, with the common defaults.
     package init(name: String, region: String = "", addresses: [IPAddress], port: UInt16 = 80, weight: UInt32 = 100,
-                 priority: Int = 0, state: ClusterState = .active, healthy: Bool = true, locallyHealthy: Bool? = nil) {
+                 priority: Int = 0, state: ClusterState = .active, healthy: Bool = true, locallyHealthy: Bool? = nil,
+                 countries: [String] = [], continents: [String] = [], latitude: Double? = nil, longitude: Double? = nil) {
+        self.countries = countries
+        self.continents = continents
+        self.latitude = latitude
+        self.longitude = longitude
         self.name = name
         self.region = region
         self.addresses = addresses

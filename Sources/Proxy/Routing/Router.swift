@@ -40,6 +40,20 @@ package struct RouteDecision: Sendable, Hashable {
     package var usedClientSubnet: Bool
     /// The failover tier (priority value) answered from, for `failover`.
     package var tier: Int?
+    /// The level `geo` answered from.
+    package var geoLevel: GeoLevel? = nil
+    /// The ECS scope the client's location supports when the answer depended on it (geo and
+    /// latency with ECS), else 0.
+    package var geoScope: UInt8 = 0
+    /// The GLB node whose RTTs `latency` ranked by (index into `RoutingSnapshot.latency.nodes`).
+    package var latencyNode: Int? = nil
+
+    /// The SCOPE PREFIX-LENGTH to echo (RFC 7871 §7.2.1): the longest prefix the answer depended
+    /// on, the canary hash's or the location's; 0 when it did not depend on the client subnet.
+    @inline(__always)
+    package func ecsScope(for key: ClientKey) -> UInt8 {
+        Swift.max(usedClientSubnet ? key.prefix : 0, geoScope)
+    }
 }
 
 /// Receives the steps of a decision. The data path passes `SilentTrace`, whose methods are empty
@@ -69,13 +83,16 @@ package struct SilentTrace: RouteTrace {
 package struct Router {
     /// Endpoint indices (into `RoutingSnapshot.endpoints`) chosen by the last `route` call.
     package private(set) var chosen: [Int32] = []
-    private var pool: [Int32] = []
-    private var weights: [UInt64] = []
+    // Internal, not private: Router+Geo.swift's passes fill them too.
+    var pool: [Int32] = []
+    var weights: [UInt64] = []
+    /// Decoded client locations by database record, for `geo` and `latency`.
+    private var geoCache = GeoCache()
 
     /// A router with empty scratch; the first decisions grow it to the snapshot's largest service.
     package init() {}
 
-    private enum Pass { case healthy, draining }
+    enum Pass { case healthy, draining }
 
     /// Decides for `service` (an index into `snapshot.services`) and fills `chosen`.
     @inline(__always)
@@ -123,6 +140,12 @@ package struct Router {
             return decision
         }
         let endpoints = snapshot.endpoints
+        // Located once per decision, and only for the policies that use it.
+        var location = ClientLocation()
+        if svc.policy == .geo || svc.policy == .latency {
+            location = snapshot.geo.locate(client, cache: &geoCache)
+            trace.note("client location: \(Router.describe(location, client: client, sources: snapshot.geo))")
+        }
         // The canary split restricts the first round of passes to one side.
         var only: Int32 = -1, exclude: Int32 = -1
         if svc.canaryCluster >= 0 {
@@ -155,7 +178,8 @@ package struct Router {
             // Two passes spelled out as a range: an array literal here could allocate per query.
             for passIndex in 0..<2 {
                 let pass: Pass = passIndex == 0 ? .healthy : .draining
-                if select(svc, range, endpoints, pass: pass, only: only, exclude: exclude, filter: filter, rng: &rng, decision: &decision, trace: &trace) {
+                if select(svc, service, range, endpoints, snapshot, pass: pass, only: only, exclude: exclude, filter: filter, client: client,
+                          location: location, rng: &rng, decision: &decision, trace: &trace) {
                     decision.outcome = pass == .healthy ? .healthy : .draining
                     if round == 1 { decision.usedClientSubnet = false }
                     return decision
@@ -163,6 +187,9 @@ package struct Router {
             }
         }
         decision.usedClientSubnet = false
+        decision.geoScope = 0
+        decision.geoLevel = nil
+        decision.latencyNode = nil
         guard !svc.failClosed else {
             trace.note("no healthy cluster and the service is fail-closed: NODATA")
             decision.outcome = .failClosed
@@ -181,8 +208,9 @@ package struct Router {
     }
 
     /// One pass of the policy. True if it chose anything.
-    private mutating func select(_ svc: ServiceRoute, _ range: Range<Int>, _ endpoints: [Endpoint], pass: Pass, only: Int32, exclude: Int32,
-                                 filter: some EndpointFilter, rng: inout some RandomNumberGenerator, decision: inout RouteDecision,
+    private mutating func select(_ svc: ServiceRoute, _ service: Int, _ range: Range<Int>, _ endpoints: [Endpoint], _ snapshot: RoutingSnapshot,
+                                 pass: Pass, only: Int32, exclude: Int32, filter: some EndpointFilter, client: ClientKey,
+                                 location: ClientLocation, rng: inout some RandomNumberGenerator, decision: inout RouteDecision,
                                  trace: inout some RouteTrace) -> Bool {
         let passName = pass == .healthy ? "healthy active" : "healthy draining"
         switch svc.policy {
@@ -204,8 +232,13 @@ package struct Router {
             guard let tierRange, collect(tierRange, endpoints, pass: pass, policy: .failover, only: only, exclude: exclude, filter: filter) else { return false }
             decision.tier = endpoints[tierRange.lowerBound].priority
             trace.note("failover: tier \(endpoints[tierRange.lowerBound].priority) is the first with a \(passName) cluster")
-        case .weighted, .geo, .latency:
-            // geo and latency are weighted until their data sources exist (issue 3 scope).
+        case .geo:
+            return selectGeo(svc, range, endpoints, snapshot, pass: pass, only: only, exclude: exclude, filter: filter, client: client,
+                             location: location, rng: &rng, decision: &decision, trace: &trace)
+        case .latency:
+            return selectLatency(svc, service, range, endpoints, snapshot, pass: pass, only: only, exclude: exclude, filter: filter,
+                                 client: client, location: location, rng: &rng, decision: &decision, trace: &trace)
+        case .weighted:
             guard collect(range, endpoints, pass: pass, policy: .weighted, only: only, exclude: exclude, filter: filter) else { return false }
         }
         trace.note("\(svc.policy == .failover ? "failover" : "weighted"): drawing \(svc.answers) of \(pool.count) \(passName) address(es) by weight")
@@ -214,7 +247,7 @@ package struct Router {
     }
 
     /// Fills `pool`/`weights` with the eligible endpoints of `range`; true if any.
-    private mutating func collect(_ range: Range<Int>, _ endpoints: [Endpoint], pass: Pass, policy: RoutePolicy,
+    mutating func collect(_ range: Range<Int>, _ endpoints: [Endpoint], pass: Pass, policy: RoutePolicy,
                                   only: Int32, exclude: Int32, filter: some EndpointFilter) -> Bool {
         pool.removeAll(keepingCapacity: true)
         weights.removeAll(keepingCapacity: true)
@@ -226,13 +259,13 @@ package struct Router {
     }
 
     @inline(__always)
-    private static func eligible(_ e: Endpoint, pass: Pass, needsWeight: Bool, only: Int32, exclude: Int32) -> Bool {
+    static func eligible(_ e: Endpoint, pass: Pass, needsWeight: Bool, only: Int32, exclude: Int32) -> Bool {
         guard e.healthy, e.state == (pass == .healthy ? .active : .draining), !needsWeight || e.weight > 0 else { return false }
         return (only < 0 || e.cluster == only) && e.cluster != exclude
     }
 
     /// Draws `count` distinct endpoints from `pool` by weight, without replacement.
-    private mutating func draw(count: Int, rng: inout some RandomNumberGenerator) {
+    mutating func draw(count: Int, rng: inout some RandomNumberGenerator) {
         // Index loops, not `for w in weights`: an iterator keeps a second reference to the buffer
         // alive to the end of the scope in debug builds, and the swaps below would then copy it.
         var total: UInt64 = 0

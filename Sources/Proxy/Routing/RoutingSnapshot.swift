@@ -54,6 +54,12 @@ package struct ClusterRoute: Sendable {
     package let healthy: Bool
     /// Its health by this node's own probes.
     package let locallyHealthy: Bool
+    /// Countries `geo` sends here first (valid codes only).
+    package var countries: [GeoCode] = []
+    /// Continents `geo` sends here when no country matched.
+    package var continents: [GeoCode] = []
+    /// Degrees north and east; NaN when not set.
+    package var latitude = Double.nan, longitude = Double.nan
 }
 
 /// A compiled service.
@@ -111,6 +117,10 @@ package final class RoutingSnapshot: Sendable {
 
     /// What was dropped while compiling, for logs and `glb validate`.
     package let problems: [String]
+    /// Client location sources for `geo` and `latency`.
+    package let geo: GeoSources
+    /// The compiled RTT tables for `latency`.
+    package let latency: LatencyTable
 
     /// A snapshot with nothing in it (generation 0): every query gets REFUSED.
     package static let empty = RoutingSnapshot(compiling: RouteInput(generation: 0, zones: [], services: []))
@@ -167,9 +177,11 @@ package final class RoutingSnapshot: Sendable {
             var canary: Int32 = -1
             for c in input {
                 if let wanted = wanted?.cluster, wanted == c.name { canary = Int32(clusters.count) }
-                clusters.append(ClusterRoute(name: c.name, region: c.region, addresses: c.addresses, port: c.port,
-                                             weight: c.weight, priority: c.priority, state: c.state, healthy: c.healthy,
-                                             locallyHealthy: c.locallyHealthy))
+                var route = ClusterRoute(name: c.name, region: c.region, addresses: c.addresses, port: c.port,
+                                         weight: c.weight, priority: c.priority, state: c.state, healthy: c.healthy,
+                                         locallyHealthy: c.locallyHealthy)
+                RoutingSnapshot.compileGeo(c, into: &route, service: "\(fqdn)", problems: &problems)
+                clusters.append(route)
             }
             if let wanted, canary < 0 { problems.append("service \(fqdn): canary cluster \(wanted.cluster) does not exist") }
             let clusterRange = firstCluster..<clusters.count
@@ -212,7 +224,26 @@ package final class RoutingSnapshot: Sendable {
         self.hosts = hosts
         self.names = names
         self.maxEndpoints = maxEndpoints
+        self.geo = input.geo
+        self.latency = LatencyTable(input.latency, services: services, clusters: clusters, problems: &problems)
         self.problems = problems
+    }
+
+    /// Geo fields of a cluster: codes the store validated already, checked again so a bad row
+    /// from an older peer is dropped with a problem instead of matching nothing silently.
+    private static func compileGeo(_ c: ClusterInput, into route: inout ClusterRoute, service: String, problems: inout [String]) {
+        for text in c.countries {
+            if let code = GeoCode(text) { route.countries.append(code) } else { problems.append("service \(service) cluster \(c.name): country \(text) is not a two-letter code") }
+        }
+        for text in c.continents {
+            if let code = GeoCode(text), GeoCode.continents.contains(code) { route.continents.append(code) } else {
+                problems.append("service \(service) cluster \(c.name): continent \(text) is not one of AF AN AS EU NA OC SA")
+            }
+        }
+        if let latitude = c.latitude, let longitude = c.longitude, (-90...90).contains(latitude), (-180...180).contains(longitude) {
+            route.latitude = latitude
+            route.longitude = longitude
+        }
     }
 
     /// The index of the service at `fqdn` (`"www.glb.example."`, trailing dot optional), for the

@@ -33,6 +33,11 @@ package struct Cluster: ReplicatedRecord {
     package var latitude: Double?
     /// Degrees east, for `geo` routing; set with `latitude` or not at all.
     package var longitude: Double?
+    /// ISO 3166-1 alpha-2 codes (`GB`): `geo` sends clients from these countries here first.
+    package var countries: [String] = []
+    /// Continent codes (`EU`; AF AN AS EU NA OC SA): `geo` sends clients from these continents
+    /// here when no cluster lists their country. A cluster with neither list is in the default set.
+    package var continents: [String] = []
     /// Set by the store on write.
     package var version: HLCTimestamp
     /// Set by the store on write.
@@ -60,7 +65,7 @@ package struct Cluster: ReplicatedRecord {
     package var key: String { service + "/" + name }
 
     enum CodingKeys: String, CodingKey {
-        case service, name, region, addresses, port, weight, priority, state, latitude, longitude, version, origin
+        case service, name, region, addresses, port, weight, priority, state, latitude, longitude, countries, continents, version, origin
         /// Accepted on input only, for the one-address case: `"address": "10.0.0.1"`.
         case address
     }
@@ -83,9 +88,12 @@ package struct Cluster: ReplicatedRecord {
                   longitude: try c.decodeIfPresent(Double.self, forKey: .longitude),
                   version: try c.decodeIfPresent(HLCTimestamp.self, forKey: .version) ?? .zero,
                   origin: try c.decodeIfPresent(String.self, forKey: .origin) ?? "")
+        countries = try c.decodeIfPresent([String].self, forKey: .countries) ?? []
+        continents = try c.decodeIfPresent([String].self, forKey: .continents) ?? []
     }
 
-    /// Encodes `addresses` only (never the input-only `address`); nil coordinates are omitted.
+    /// Encodes `addresses` only (never the input-only `address`); nil coordinates and empty geo
+    /// lists are omitted.
     package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(service, forKey: .service)
@@ -98,6 +106,9 @@ package struct Cluster: ReplicatedRecord {
         try c.encode(state, forKey: .state)
         try c.encodeIfPresent(latitude, forKey: .latitude)
         try c.encodeIfPresent(longitude, forKey: .longitude)
+        // Omitted when empty, so rows without geo lists encode as before (audit, replication).
+        if !countries.isEmpty { try c.encode(countries, forKey: .countries) }
+        if !continents.isEmpty { try c.encode(continents, forKey: .continents) }
         try c.encode(version, forKey: .version)
         try c.encode(origin, forKey: .origin)
     }
@@ -134,6 +145,8 @@ package struct Cluster: ReplicatedRecord {
         case (_, nil):
             throw ValidationError(field: "longitude", message: "longitude is missing: set both latitude and longitude, or neither")
         }
+        result.countries = try Check.geoCodes(countries, "countries", allowed: nil)
+        result.continents = try Check.geoCodes(continents, "continents", allowed: Check.continents)
         return result
     }
 }
