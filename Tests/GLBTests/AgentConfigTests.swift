@@ -103,7 +103,8 @@ import Testing
         #expect(plain.gossip == nil)
         #expect(plain.join == [])
         #expect(plain.gossipKeyring == nil)
-        let keyed = try Self.config(["--gossip", "0.0.0.0:7946", "--join", "10.0.0.2:7946"], env: [AgentConfig.gossipKeyVariable: Self.key])
+        let keyed = try Self.config(["--gossip", "0.0.0.0:7946", "--advertise", "10.0.0.1", "--join", "10.0.0.2:7946"],
+                                    env: [AgentConfig.gossipKeyVariable: Self.key])
         #expect(keyed.gossipKeyring?.primary.bytes == [UInt8](repeating: 7, count: 32))
         #expect(keyed.gossip == SocketAddress(ip: .v4(0), port: 7946), "with a key any address may gossip")
     }
@@ -168,6 +169,7 @@ import Testing
         Refusal(argv: ["--http-max-body", "1M"], mentions: ["--http-max-body", "1M"]),
         Refusal(argv: ["--health-quorum", "most"], mentions: ["--health-quorum", "majority", "local", "most"]),
         Refusal(argv: ["--advertise", "0.0.0.0"], mentions: ["--advertise", "0.0.0.0"]),
+        Refusal(argv: ["--gossip", "0.0.0.0:7946"], env: ["GLB_GOSSIP_KEY": key], mentions: ["--gossip", "--advertise"]),
         Refusal(argv: ["--advertise", "node.example"], mentions: ["--advertise", "node.example"]),
     ]
 

@@ -9,7 +9,9 @@ import Testing
 /// quorum, and proxy-mode services answer with the live GLB nodes. Gossip runs on real time here,
 /// so every wait is a bounded poll; speed is measured by the gossip benchmark, not asserted.
 @Suite(.serialized) struct RegionsEndToEndTests {
-    static let allPolicy = #"{"zone":"glb.example.","policy":"all","ttl":5,"check":{"type":"http","path":"/healthz","interval_ms":100,"timeout_ms":100,"fall":2,"rise":2}}"#
+    /// Probes every 300 ms with as long to answer: three agents and two origins share two cores
+    /// in this process, and probe round trips of 30-60 ms were seen; a 100 ms timeout flapped.
+    static let allPolicy = #"{"zone":"glb.example.","policy":"all","ttl":5,"check":{"type":"http","path":"/healthz","interval_ms":300,"timeout_ms":300,"fall":2,"rise":2}}"#
 
     /// `count` agents n0, n1, ... with DNS, the proxy (on 127.0.0.3x, so proxy-mode answers tell
     /// them apart) and fast gossip; each joins through n0, and the call returns once all see all.
@@ -21,6 +23,9 @@ import Testing
                                                        gossip: true, join: seeds) { config in
                 config.http = SocketAddress(ip: IPAddress("127.0.0.\(31 + i)")!, port: 0)
                 config.observationInterval = .milliseconds(100)
+                // Generous: on a loaded two-core machine gossip can lag by a good fraction of a
+                // second, and a report that ages out would change the votes under the test.
+                config.observationFreshness = .seconds(5)
                 config.replicationDigestInterval = .milliseconds(500)
                 tune(&config)
             })
@@ -115,7 +120,7 @@ import Testing
         defer { dir.remove() }
         let origins = try await TwoOrigins.start()
         let agents = try await Self.regions(3, in: dir) { $0.gracefulLeave = false }
-        let proxied = #"{"zone":"glb.example.","policy":"all","mode":"proxy","ttl":5,"check":{"type":"http","path":"/healthz","interval_ms":100,"timeout_ms":100}}"#
+        let proxied = #"{"zone":"glb.example.","policy":"all","mode":"proxy","ttl":5,"check":{"type":"http","path":"/healthz","interval_ms":300,"timeout_ms":300}}"#
         #expect(try await agents[0].request("PUT", "/v1/services/www", body: proxied).status == 201)
         #expect(try await agents[0].request("PUT", "/v1/services/www/clusters/eu", body: origins.eu.clusterBody(region: "eu-west")).status == 201)
         let nodes: Set<String> = ["127.0.0.31", "127.0.0.32", "127.0.0.33"]

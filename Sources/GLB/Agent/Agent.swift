@@ -23,6 +23,8 @@ final class Agent: Sendable {
     let metrics = MetricsRegistry()
     private let ready = Atomic<Bool>(false)
     private let adminAddress = Mutex<SocketAddress?>(nil)
+    /// With `--gossip` on port 0: the TCP port held for the push-pull listener until it is up.
+    private let gossipPortReservation = Mutex<CInt?>(nil)
 
     init(config: AgentConfig, clock: any GLBClock = SystemClock(), logger: Logger) {
         self.config = config
@@ -59,7 +61,7 @@ final class Agent: Sendable {
         let prober = Prober(loop: group.loops[group.loops.count - 1], logger: logger, registry: metrics, seed: UInt64(clock.wallMilliseconds))
         defer { prober.stop() }
         let monitor = HealthMonitor(prober: prober, node: config.node, quorum: config.healthQuorum,
-                                    freshness: config.observationInterval * 4)
+                                    freshness: config.observationFreshness)
         let routing = Routing(monitor: monitor, clock: clock, metrics: metrics, logger: logger.named("routing"),
                               node: .init(name: config.node, region: config.region, latitude: config.location?.latitude,
                                           longitude: config.location?.longitude))
@@ -103,6 +105,12 @@ final class Agent: Sendable {
         let metadata = NodeMetadata(dns: dns?.address.map { "\($0)" }, http: proxy?.address.map { "\($0)" }, ingress: ingress.map { "\($0)" },
                                     config: await routing.currentConfig.map { $0.version.description })
         let gossip = try await startGossip(loop: group.loops[0], metadata: metadata)
+        let replication = if let gossip { try await startReplication(gossip, store: store, loop: group.loops[0]) } else { nil as (Replicator, HTTPServer)? }
+        let replicator = replication?.0, syncServer = replication?.1
+        if let gossip, !config.join.isEmpty {
+            gossip.agent.join(config.join)
+            logger.info("joining", ["through": config.join.map { "\($0)" }.joined(separator: ",")])
+        }
         if gossip == nil, let ingress {
             await routing.ingressChanged([.init(name: config.node, region: config.region, address: ingress)])
         }
@@ -134,8 +142,6 @@ final class Agent: Sendable {
         ])
         onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address, http: proxy?.address, gossip: gossip?.address))
 
-        let replication = if let gossip { try await startReplication(gossip, store: store, loop: group.loops[0]) } else { nil as (Replicator, HTTPServer)? }
-        let replicator = replication?.0, syncServer = replication?.1
         let peers = gossip.map { PeerLink(agent: $0.agent, metadata: metadata) }
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await self.followChanges(store, routing, replicator, peers) }
@@ -162,7 +168,7 @@ final class Agent: Sendable {
                 await gossip.agent.stop()
             }
         }
-        logger.info("stopping: finishing in-flight requests", ["grace_s": "\(config.shutdownGrace)"])
+        logger.info("stopping: finishing in-flight requests", ["grace_s": "\(config.shutdownGrace.seconds)"])
         await dns?.shutdown()
         async let proxyDrained: Void? = proxy?.shutdown(grace: config.shutdownGrace, clock: clock)
         async let adminDrained: Void = admin.shutdown(grace: config.shutdownGrace, clock: clock)
@@ -183,6 +189,9 @@ final class Agent: Sendable {
         let server = HTTPServer(configuration: configuration, loops: [loop],
                                 handler: ConfigSyncEndpoint(sync: sync, replicator: replicator, logger: logger.named("replication")),
                                 logger: logger.named("sync"), registry: metrics)
+        defer {
+            if let reserved = gossipPortReservation.withLock({ $0.take() }) { closeDescriptor(reserved) }
+        }
         do {
             try await server.start()
         } catch {
@@ -198,15 +207,28 @@ final class Agent: Sendable {
         func members() -> [GossipMember] { agent.members() }
     }
 
-    /// Starts the SWIM member on `loop` when --gossip is set, and joins through --join.
+    /// Starts the SWIM member on `loop` when --gossip is set. It joins through --join later
+    /// (`run`), once the push-pull listener that joining peers call back on is up.
     private func startGossip(loop: EventLoop, metadata: NodeMetadata) async throws -> Gossip? {
-        guard let bind = config.gossip else { return nil }
+        guard var bind = config.gossip else { return nil }
+        // The push-pull listener shares the gossip port number over TCP. With port 0 (tests), take
+        // a TCP port first and hold it until that listener is up (`startReplication`): a UDP port
+        // picked alone was, now and then, already some TCP socket's.
+        if bind.port == 0 {
+            do {
+                let reservation = try Socket.reserveTCP(bind)
+                gossipPortReservation.withLock { $0 = reservation.descriptor }
+                bind = reservation.address
+            } catch {
+                throw AgentError("--gossip: cannot find a free port on \(bind.ip) (TCP): \(error)")
+            }
+        }
         var seed = SplitMix64(seed: UInt64(bitPattern: clock.wallMilliseconds) ^ UInt64(truncatingIfNeeded: config.node.hashValue))
         let agent = GossipAgent(name: config.node, region: config.region, metadata: metadata.bytes, config: config.gossipTuning,
                                 keyring: config.gossipKeyring, loop: loop, registry: metrics, seed: seed.next())
         do {
-            let address = try await agent.start(bind: bind, seeds: config.join)
-            logger.info("gossip started", ["address": "\(address)", "join": config.join.map { "\($0)" }.joined(separator: ","),
+            let address = try await agent.start(bind: bind, advertise: config.advertise, seeds: [])
+            logger.info("gossip started", ["address": "\(address)", "advertised": config.advertise.map { "\($0)" } ?? "\(address.ip)",
                                            "encrypted": config.gossipKeyring == nil ? "no" : "yes"])
             return Gossip(agent: agent, address: address)
         } catch {

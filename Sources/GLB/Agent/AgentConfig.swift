@@ -54,8 +54,10 @@ struct AgentConfig: Sendable {
     /// or by this node's probes alone.
     var healthQuorum = HealthMonitor.Quorum.majority
     /// Not a flag: how often each node gossips its whole health view. Reports older than four
-    /// intervals stop counting, so a silent observer ages out of the quorum.
+    /// intervals (`observationFreshness`) stop counting, so a silent observer ages out of the quorum.
     var observationInterval = Duration.seconds(2)
+    /// Not a flag: reports older than this stop counting in the quorum (four intervals).
+    var observationFreshness = Duration.seconds(8)
     /// Not a flag: deletes stay as tombstones this long, so every node sees them before they go
     /// (a node away longer may bring a deleted row back; see `Store.collectTombstones`).
     var tombstoneGrace = Duration.seconds(7 * 24 * 3600)
@@ -88,7 +90,7 @@ struct AgentConfig: Sendable {
         .init("health-quorum", value: "MODE", env: "GLB_HEALTH_QUORUM",
               help: "majority: a cluster leaves DNS answers when most fresh observers see it down (default); local: this node's probes decide alone"),
         .init("advertise", value: "IP", env: "GLB_ADVERTISE",
-              help: "the address proxy-mode DNS answers give for this node (default: the --http address, else the --gossip one)"),
+              help: "the address other nodes and proxy-mode DNS answers reach this node at (default: the --http address, else the --gossip one); required when --gossip is a wildcard"),
         .init("geoip", value: "FILE", env: "GLB_GEOIP",
               help: "a MaxMind DB (.mmdb, e.g. GeoLite2-Country) for geo and latency routing; reloaded when replaced (mv a new file over it) or on SIGHUP"),
         .init("geo-cidr-map", value: "FILE", env: "GLB_GEO_CIDR_MAP",
@@ -167,6 +169,9 @@ struct AgentConfig: Sendable {
                 throw UsageError("--advertise: expected a specific IP address such as 192.0.2.10, got \"\(text)\"")
             }
             advertise = ip
+        }
+        if let gossip, gossip.ip == .v4(0) || gossip.ip == .v6(high: 0, low: 0), advertise == nil {
+            throw UsageError("--gossip \(gossip) listens on every address: set --advertise IP so peers are told one they can reach")
         }
         try parseGeo(args)
     }

@@ -22,6 +22,23 @@ package enum Socket {
         }
     }
 
+    /// A TCP socket bound to `address` with SO_REUSEPORT but not listening: it holds the port
+    /// (port 0 picks one) so that a later `listenTCP(_, reusePort: true)` on it succeeds, and it
+    /// never receives connections itself. Close it once the real listener is up.
+    package static func reserveTCP(_ address: SocketAddress) throws(SystemError) -> (descriptor: CInt, address: SocketAddress) {
+        let fd = try open(family: address.family, type: CInt(SOCK_STREAM.rawValue))
+        do throws(SystemError) {
+            try setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+            try setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1)
+            try bind(fd, address)
+            guard let bound = localAddress(fd) else { throw SystemError(call: "getsockname", errno: cglb_errno()) }
+            return (fd, bound)
+        } catch {
+            closeDescriptor(fd)
+            throw error
+        }
+    }
+
     /// A non-blocking UDP socket bound to `address`.
     package static func bindUDP(_ address: SocketAddress, reusePort: Bool) throws(SystemError) -> CInt {
         let fd = try open(family: address.family, type: CInt(SOCK_DGRAM.rawValue))

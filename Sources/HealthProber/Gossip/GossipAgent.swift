@@ -45,19 +45,32 @@ package final class GossipAgent: Sendable {
     }
 
     /// Binds `address` (port 0 picks one), joins through `seeds`, and returns the bound address.
-    package func start(bind address: SocketAddress, seeds: [SocketAddress]) async throws(StartError) -> SocketAddress {
+    /// `advertise`, when set, is the IP other members are told to reach this one at (with the
+    /// bound port): needed when `address` is a wildcard such as 0.0.0.0.
+    package func start(bind address: SocketAddress, advertise: IPAddress? = nil, seeds: [SocketAddress]) async throws(StartError) -> SocketAddress {
         if identity.keyring == nil {
-            let loopback = { (a: SocketAddress) in a.ip.masked(toPrefix: 8) == .v4(0x7F00_0000) || a.ip == IPAddress("::1")! }
-            guard loopback(address), seeds.allSatisfy(loopback) else { throw .plaintextOffLoopback }
+            guard Self.isLoopback(address), seeds.allSatisfy(Self.isLoopback) else { throw .plaintextOffLoopback }
         }
         let result: Result<SocketAddress, StartError> = await withCheckedContinuation { done in
-            loop.execute { [self] in done.resume(returning: startOnLoop(address, seeds: seeds)) }
+            loop.execute { [self] in done.resume(returning: startOnLoop(address, advertise: advertise, seeds: seeds)) }
         }
         return try result.get()
     }
 
     /// Every member this node knows, itself first; a copy, from any thread.
     package func members() -> [GossipMember] { view.withLock { $0 } }
+
+    /// Contacts `seeds` to join them (after `start`, once whatever peers will call back on, such
+    /// as the config push-pull listener, is up).
+    package func join(_ seeds: [SocketAddress]) {
+        // Without a key, plaintext stays on loopback (issue 7 item 2), as `start` enforces.
+        let allowed = identity.keyring != nil ? seeds : seeds.filter(Self.isLoopback)
+        withTransport { $0.join(allowed) }
+    }
+
+    static func isLoopback(_ a: SocketAddress) -> Bool {
+        a.ip.masked(toPrefix: 8) == .v4(0x7F00_0000) || a.ip == IPAddress("::1")!
+    }
 
     /// Queues a payload for every member (see `GossipNode.enqueueUser`); on the loop, soon.
     package func enqueueUser(key: String, payload: [UInt8]) {
@@ -81,13 +94,14 @@ package final class GossipAgent: Sendable {
 
     // MARK: Internals
 
-    private func startOnLoop(_ address: SocketAddress, seeds: [SocketAddress]) -> Result<SocketAddress, StartError> {
+    private func startOnLoop(_ address: SocketAddress, advertise: IPAddress?, seeds: [SocketAddress]) -> Result<SocketAddress, StartError> {
         guard transport.withLock({ $0 }) == nil else { return .failure(.alreadyStarted) }
         let identity = identity
         let continuation = continuation, metrics = metrics
         do {
             let udp = try UDPGossipTransport(loop: loop, bind: address, keyring: identity.keyring, metrics: metrics, makeNode: { bound in
-                GossipNode(name: identity.name, region: identity.region, address: bound, metadata: identity.metadata,
+                GossipNode(name: identity.name, region: identity.region,
+                           address: advertise.map { SocketAddress(ip: $0, port: bound.port) } ?? bound, metadata: identity.metadata,
                            config: identity.config, seed: identity.seed)
             }, publish: { [weak self] node, events in
                 let members = [node.localMember] + node.members

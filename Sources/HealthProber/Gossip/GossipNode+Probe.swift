@@ -62,7 +62,7 @@ extension GossipNode {
         suspect(failed.target, incarnation: record.member.incarnation, accuser: name, now: now)
     }
 
-    /// Sends nacks for forwarded pings that got no ack within `probeTimeout`, and forgets
+    /// Sends nacks for forwarded pings that got no ack within `nackTimeout`, and forgets
     /// forwards after a protocol period.
     mutating func expireForwards(now: Instant, _ out: inout [Outbound]) {
         guard !forwards.isEmpty else { return }
@@ -108,7 +108,7 @@ extension GossipNode {
             if probe?.seq == seq { probe?.nacks += 1 }
         case .pingRequest(let requestSeq, let target, let address):
             seq &+= 1
-            forwards[seq] = Forward(requester: from, seq: requestSeq, nackAt: now + config.probeTimeout,
+            forwards[seq] = Forward(requester: from, seq: requestSeq, nackAt: now + config.nackTimeout,
                                     expiresAt: now + config.probeInterval)
             send([GossipCodec.frame(.ping(seq: seq, target: target))], to: address, &out)
         case .alive(let facts):

@@ -10,7 +10,7 @@ package enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
 
     package var description: String {
         switch self {
-        case .notBase64(let line): "line \(line) of the key file is not base64"
+        case .notBase64(let line): line == 1 ? "the key (or the key file's line 1) is not base64" : "line \(line) of the key file is not base64"
         case .wrongLength(let n): "a gossip key must be 32 bytes (AES-256), got \(n)"
         case .noKeys: "the key file has no key"
         case .notInstalled: "that key is not in the keyring"

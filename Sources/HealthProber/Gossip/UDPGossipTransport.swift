@@ -46,6 +46,12 @@ package final class UDPGossipTransport: Selectable {
     /// Registers with the loop and contacts `seeds`. Loop thread only.
     package func start(seeds: [SocketAddress]) throws(SystemError) {
         try loop.register(self, interest: .read)
+        join(seeds)
+    }
+
+    /// Contacts `seeds` (again). Loop thread only.
+    package func join(_ seeds: [SocketAddress]) {
+        guard !seeds.isEmpty else { return }
         let now = loop.clock.now
         send(node.join(seeds, now: now))
         afterWork(now: now)
