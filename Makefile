@@ -1,6 +1,6 @@
 # Conveniences over scripts/: the README's two quick-start commands are scripts/run.sh and
 # scripts/test.sh, which need nothing but bash and Swift.
-.PHONY: build release test run bench bench-dns bench-http bench-failover fuzz-dns fuzz-http fuzz-geo clean
+.PHONY: build release test run bench bench-dns bench-http bench-failover bench-gossip fuzz-dns fuzz-http fuzz-geo clean
 
 build:
 	swift build
@@ -29,6 +29,11 @@ bench-failover: release
 	scripts/bootstrap.sh --bench
 	../shared/bench/failover.sh dns gdnsd-min gdnsd-fall2 glb=cmd:$(CURDIR)/scripts/bench-dns.sh
 	../shared/bench/failover.sh http haproxy-retry nginx glb=cmd:$(CURDIR)/scripts/bench-proxy.sh
+
+# 8 glb agents beside 8 serf agents on loopback (needs root: iptables drops UDP for the loss runs).
+bench-gossip:
+	scripts/bootstrap.sh --bench
+	scripts/bench-gossip.sh
 
 fuzz-dns:
 	scripts/fuzz-dns.sh

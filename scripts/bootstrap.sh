@@ -2,12 +2,13 @@
 # Installs what GLB needs on Debian/Ubuntu, only when it is missing, so the quick-start commands
 # work on a fresh machine with Swift installed.
 #   scripts/bootstrap.sh          build + test needs: OpenSSL and SQLite headers, dig, openssl, curl
-#   scripts/bootstrap.sh --bench  also the benchmark anchors and load tools (../shared/bench)
+#   scripts/bootstrap.sh --bench  also the benchmark anchors and load tools (../shared/bench), and
+#                                 serf, iptables and python3-msgpack for scripts/bench-gossip.sh
 set -euo pipefail
 
 packages=(libssl-dev libsqlite3-dev bind9-dnsutils openssl curl)
 if [[ ${1:-} == --bench ]]; then
-  packages+=(nginx haproxy gdnsd knot dnsperf wrk knot-dnsutils socat python3)
+  packages+=(nginx haproxy gdnsd knot dnsperf wrk knot-dnsutils socat python3 serf iptables python3-msgpack)
 fi
 
 missing=()
