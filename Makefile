@@ -1,6 +1,6 @@
 # Conveniences over scripts/: the README's two quick-start commands are scripts/run.sh and
 # scripts/test.sh, which need nothing but bash and Swift.
-.PHONY: build release test run bench bench-dns bench-http bench-failover fuzz-dns fuzz-http clean
+.PHONY: build release test run bench bench-dns bench-http bench-failover fuzz-dns fuzz-http demo image deploy-check clean
 
 build:
 	swift build
@@ -29,6 +29,21 @@ bench-failover: release
 	scripts/bootstrap.sh --bench
 	../shared/bench/failover.sh dns gdnsd-min gdnsd-fall2 glb=cmd:$(CURDIR)/scripts/bench-dns.sh
 	../shared/bench/failover.sh http haproxy-retry nginx glb=cmd:$(CURDIR)/scripts/bench-proxy.sh
+
+# Three regions in network namespaces on this machine: failover and a canary shift
+# (deploy/demo/three-regions.sh; needs root for the namespaces).
+demo: release
+	@if [ "$$(id -u)" = 0 ]; then deploy/demo/three-regions.sh; else sudo deploy/demo/three-regions.sh; fi
+
+# The agent's container image (deploy/Containerfile); CONTAINER=podman works too.
+CONTAINER ?= docker
+IMAGE ?= glb:latest
+image:
+	$(CONTAINER) build -f deploy/Containerfile -t $(IMAGE) .
+
+# Renders every Kubernetes overlay and checks it against the agent's flags (no cluster needed).
+deploy-check: release
+	python3 deploy/kubernetes/check.py
 
 fuzz-dns:
 	scripts/fuzz-dns.sh
