@@ -100,14 +100,18 @@ trap 'exit 143' TERM
 in_ns() { local ns=$1; shift; ip netns exec "$PREFIX-$ns" "$@"; }
 glb_in() { local r=$1; shift; in_ns "$r" "$GLB" "$@"; }
 
-# Polls `command` every 0.1 s until it succeeds or `seconds` pass.
-wait_until() {
-    local seconds=$1 what=$2; shift 2
+# Polls `command` every 0.1 s until it succeeds (0) or `seconds` pass (1).
+poll() {
+    local seconds=$1; shift
     local deadline=$(($(date +%s%N) + seconds * 1000000000))
     until "$@" >/dev/null 2>&1; do
-        (($(date +%s%N) < deadline)) || die "timed out after ${seconds}s waiting for $what"
+        (($(date +%s%N) < deadline)) || return 1
         sleep 0.1
     done
+}
+wait_until() {
+    local seconds=$1 what=$2; shift 2
+    poll "$seconds" "$@" || die "timed out after ${seconds}s waiting for $what"
 }
 
 # The A records node `r` answers for `name`, as origin region names (eu us ap), sorted.
@@ -212,16 +216,42 @@ for r in "${REGIONS[@]}"; do
     admin_put "/v1/services/www/clusters/$r" "{\"region\":\"${REGION_NAME[$r]}\",\"address\":\"${ORIGIN_IP[$r]}\",\"port\":$ORIGIN_PORT,\"weight\":100}"
 done
 
+registered=$(date +%s%N)
 all_answer_everything() { for r in "${REGIONS[@]}"; do [[ $(answers "$r") == "ap eu us " ]] || return 1; done; }
-wait_until 15 "every node to answer with all three origins" all_answer_everything
-step "dig in every region: the write on eu-1 is served by all three nodes ($(elapsed)s)"
-note "policy \"all\": every healthy cluster's address (origins shown by region)"
+if ! poll 15 all_answer_everything; then
+    # What each node answers against what its store holds: a cluster in the store but not in
+    # the answers is a node serving a stale routing snapshot.
+    show_answers
+    for r in "${REGIONS[@]}"; do note "$r-1's glb status:"; glb_in "$r" status | sed 's/^/     /'; done
+    die "timed out after 15s waiting for every node to answer with all three origins"
+fi
+step "dig in every region: the writes on eu-1 are served by all three nodes"
+note "every node answered with all three clusters $(awk -v k="$registered" -v n="$(date +%s%N)" 'BEGIN { printf "%.2f", (n - k) / 1e9 }') s after the last PUT"
+note "\$ ip netns exec $PREFIX-us dig @${NODE_IP[us]} -p 5353 www.glb.example A +noall +answer"
+in_ns us dig @"${NODE_IP[us]}" -p 5353 www.glb.example A +noall +answer | sed 's/^/   /'
+note "policy \"all\": every healthy cluster's address; below, origins are shown by region"
 show_answers
 note "\$ ip netns exec $PREFIX-ap curl -H 'Host: www.glb.example' ${NODE_IP[ap]}:8080/     (ap-1's proxy)"
 note "$(in_ns ap curl -fsS -H 'Host: www.glb.example' "${NODE_IP[ap]}:8080/")"
 
+# Every node has probed every origin and counts three "up" votes for each (its own and its
+# peers' gossiped observations), so the failover below starts from a settled GLB.
+settled() {
+    local r
+    for r in "${REGIONS[@]}"; do
+        glb_in "$r" status --json | "$PYTHON" -c '
+import json, sys
+status = json.load(sys.stdin)
+www = [c for s in status["services"] if s["name"] == "www" for c in s["clusters"]]
+ok = len(www) == 3 and all(c.get("health") == "up" and int(c["quorum"]["up_votes"]) == 3 for c in www)
+sys.exit(0 if ok else 1)' || return 1
+    done
+}
+
 # ---------------------------------------------------------------------------------------------
 step "Failover: kill the eu origin (kill -9)"
+wait_until 20 "every node to count three up votes for every origin" settled
+note "every node has seen all three origins up, with three votes each ($(elapsed)s)"
 kill -KILL "${ORIGIN_PID[eu]}"
 wait "${ORIGIN_PID[eu]}" 2>/dev/null || true
 unset 'ORIGIN_PID[eu]'
@@ -251,14 +281,30 @@ all_have_eu() { for r in "${REGIONS[@]}"; do answers_contain "$r" eu || return 1
 wait_until 20 "every node to answer eu again" all_have_eu
 note "eu answered by every node again $(awk -v k="$back" -v n="$(date +%s%N)" 'BEGIN { printf "%.2f", (n - k) / 1e9 }') s after restart (rise 2)"
 show_answers
+wait_until 20 "every node to count three up votes for every origin" settled
 
 # ---------------------------------------------------------------------------------------------
 step "Canary: 10% of clients to us, set from the CLI on us-1"
 note "\$ ip netns exec $PREFIX-us glb canary set www --cluster us --percent 10"
+# The config version each node serves (its own /v1/status), one a line.
+served_versions() {
+    for r in "${REGIONS[@]}"; do
+        glb_in "$r" status --json | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["config_version"])'
+    done
+}
+before=$(served_versions | sort -u)
+written=$(date +%s%N)
 glb_in us canary set www --cluster us --percent 10 | sed 's/^/   /'
-canary_replicated() { glb_in ap status --json | grep -q '"canary_percent":10'; }
-wait_until 10 "ap-1 to serve the canary" canary_replicated
-note "replicated to ap-1 by $(elapsed)s; \$ ip netns exec $PREFIX-ap glb status"
+converged() {
+    local v; v=$(served_versions | sort -u)
+    [[ $v != *$'\n'* && $v != "$before" ]] || return 1
+    echo "$v" >"$WORK/converged"
+    date +%s%N >>"$WORK/converged"
+}
+wait_until 10 "every node to serve the canary write" converged
+{ read -r version; read -r at; } <"$WORK/converged"
+note "every node serves config version $version $(awk -v k="$written" -v n="$at" 'BEGIN { printf "%.2f", (n - k) / 1e9 }') s after the write on us-1"
+note "\$ ip netns exec $PREFIX-ap glb status"
 glb_in ap status | sed 's/^/   /'
 
 # Clients are told apart by the EDNS Client Subnet: 100 client /24s ask every node.
