@@ -17,7 +17,10 @@ import re
 import subprocess
 import sys
 
-import yaml
+try:
+    import yaml
+except ImportError:
+    sys.exit("check.py needs PyYAML: apt-get install python3-yaml (or pip install pyyaml)")
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
