@@ -1,6 +1,6 @@
 # Conveniences over scripts/: the README's two quick-start commands are scripts/run.sh and
 # scripts/test.sh, which need nothing but bash and Swift.
-.PHONY: build release test run bench bench-dns bench-http bench-failover bench-gossip fuzz-dns fuzz-http fuzz-geo clean
+.PHONY: build release test run bench bench-dns bench-http bench-failover bench-gossip fuzz-dns fuzz-http fuzz-geo demo image deploy-check clean
 
 build:
 	swift build
@@ -34,6 +34,21 @@ bench-failover: release
 bench-gossip:
 	scripts/bootstrap.sh --bench
 	scripts/bench-gossip.sh
+
+# Three regions in network namespaces on this machine: failover and a canary shift
+# (deploy/demo/three-regions.sh; needs root for the namespaces).
+demo: release
+	@if [ "$$(id -u)" = 0 ]; then deploy/demo/three-regions.sh; else sudo deploy/demo/three-regions.sh; fi
+
+# The agent's container image (deploy/Containerfile); CONTAINER=podman works too.
+CONTAINER ?= docker
+IMAGE ?= glb:latest
+image:
+	$(CONTAINER) build -f deploy/Containerfile -t $(IMAGE) .
+
+# Renders every Kubernetes overlay and checks it against the agent's flags (no cluster needed).
+deploy-check: release
+	python3 deploy/kubernetes/check.py
 
 fuzz-dns:
 	scripts/fuzz-dns.sh
