@@ -100,6 +100,10 @@ extension Agent {
                 let live = Set(members.filter { !$0.status.isGone }.map(\.name))
                 if monitor?.setLive(live, now: clock.now) == true { await routing.healthChanged() }
                 await routing.ingressChanged(members.compactMap(Self.ingressNode))
+                await routing.peersChanged(members.filter { $0.status == .alive && $0.name != config.node }.map { member in
+                    let location = NodeMetadata(decoding: member.metadata).location
+                    return LatencyInput.Node(name: member.name, region: member.region, latitude: location?.latitude, longitude: location?.longitude)
+                })
                 await replicator.handle(event)
             case .user:
                 await replicator.handle(event)

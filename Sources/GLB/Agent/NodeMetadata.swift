@@ -16,6 +16,14 @@ struct NodeMetadata: Equatable, Sendable {
     /// The newest config version this node serves (HLC, as in `/v1/status`): `glb status`
     /// compares nodes by it (issue 7 item 4).
     var config: String?
+    /// Where the node is (`--location`, `lat,long` in degrees): latency routing maps a client to
+    /// the nearest node and ranks clusters by that node's RTTs.
+    var location: (latitude: Double, longitude: Double)?
+
+    static func == (a: NodeMetadata, b: NodeMetadata) -> Bool {
+        a.dns == b.dns && a.http == b.http && a.ingress == b.ingress && a.config == b.config
+            && a.location?.latitude == b.location?.latitude && a.location?.longitude == b.location?.longitude
+    }
 
     var bytes: [UInt8] {
         var lines: [String] = []
@@ -23,14 +31,17 @@ struct NodeMetadata: Equatable, Sendable {
         if let http { lines.append("http=" + http) }
         if let ingress { lines.append("ingress=" + ingress) }
         if let config { lines.append("config=" + config) }
+        if let location { lines.append("loc=\(location.latitude),\(location.longitude)") }
         return Array(lines.joined(separator: "\n").utf8.prefix(GossipCodec.maxMetadataBytes))
     }
 
-    init(dns: String? = nil, http: String? = nil, ingress: String? = nil, config: String? = nil) {
+    init(dns: String? = nil, http: String? = nil, ingress: String? = nil, config: String? = nil,
+         location: (latitude: Double, longitude: Double)? = nil) {
         self.dns = dns
         self.http = http
         self.ingress = ingress
         self.config = config
+        self.location = location
     }
 
     init(decoding bytes: [UInt8]) {
@@ -42,6 +53,11 @@ struct NodeMetadata: Equatable, Sendable {
             case "http": http = parts[1]
             case "ingress": ingress = parts[1]
             case "config": config = parts[1]
+            case "loc":
+                let degrees = parts[1].split(separator: ",").compactMap { Double($0) }
+                if degrees.count == 2, (-90...90).contains(degrees[0]), (-180...180).contains(degrees[1]) {
+                    location = (degrees[0], degrees[1])
+                }
             default: continue
             }
         }

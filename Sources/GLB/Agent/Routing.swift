@@ -25,6 +25,8 @@ actor Routing {
     private var geo = GeoSources.none
     /// This node, for `latency`: its RTTs rank clusters for clients nearest it.
     private let node: LatencyInput.Node?
+    /// The other GLB nodes as gossip describes them (region, `--location`), for latency routing.
+    private var peers: [String: LatencyInput.Node] = [:]
     /// The latency leaders of the last snapshot: the hysteresis state fed into the next.
     private var leaders: [String: String] = [:]
 
@@ -56,6 +58,7 @@ actor Routing {
         guard let node, let monitor, config.services.contains(where: { $0.policy == .latency }) else { return nil }
         let zones = Dictionary(config.services.map { ($0.name, $0.zone) }, uniquingKeysWith: { a, _ in a })
         var samples: [LatencyInput.Sample] = [], nodes = [node], seen: Set<String> = [node.name]
+        for peer in peers.values where seen.insert(peer.name).inserted { nodes.append(peer) }
         for (id, byObserver) in monitor.rtts(now: clock.now) {
             let parts = id.split(separator: "/", maxSplits: 1).map(String.init)
             guard parts.count == 2, let zone = zones[parts[0]] else { continue }
@@ -89,6 +92,14 @@ actor Routing {
         } catch {
             logger.error("cannot rebuild the routing snapshot; serving the previous one", ["error": "\(error)"])
         }
+    }
+
+    /// The other nodes' regions and locations changed (gossip metadata).
+    func peersChanged(_ nodes: [LatencyInput.Node]) {
+        let updated = Dictionary(nodes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        guard updated != peers else { return }
+        peers = updated
+        if config?.services.contains(where: { $0.policy == .latency }) == true { rebuild() }
     }
 
     /// The GLB nodes proxy-mode services answer with changed.
