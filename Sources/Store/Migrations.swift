@@ -114,7 +114,13 @@ enum Migrations {
             rtt_us INTEGER
         ) STRICT;
         CREATE INDEX health_events_target ON health_events (target, id);
+        """,
+        // 4: https clusters (issue 6): the proxy speaks TLS to them, with SNI and verification.
         """
+        ALTER TABLE clusters ADD COLUMN tls INTEGER NOT NULL DEFAULT 0 CHECK (tls IN (0, 1));
+        ALTER TABLE clusters ADD COLUMN tls_server_name TEXT;
+        ALTER TABLE clusters ADD COLUMN tls_verify INTEGER NOT NULL DEFAULT 1 CHECK (tls_verify IN (0, 1));
+        """,
     ]
 
     /// The schema version this build writes.

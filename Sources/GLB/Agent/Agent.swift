@@ -37,6 +37,7 @@ final class Agent: Sendable {
         var admin: SocketAddress
         var dns: SocketAddress?
         var http: SocketAddress?
+        var https: SocketAddress?
         var gossip: SocketAddress?
     }
 
@@ -76,16 +77,21 @@ final class Agent: Sendable {
             dns = server
         }
 
+        let certificates = try loadCertificates()
         var proxy: HTTPProxy?
-        if let address = config.http {
-            var configuration = HTTPProxy.Configuration(address: address, defaultService: config.httpDefaultService)
+        if config.http != nil || config.https != nil {
+            var configuration = HTTPProxy.Configuration(address: config.http, defaultService: config.httpDefaultService)
             configuration.accessLogSampleRate = config.accessLogSampleRate
+            configuration.httpsAddress = config.https
+            configuration.certificates = certificates
+            configuration.upstreamTrustRootsFile = config.upstreamCA
             let server = HTTPProxy(configuration: configuration, loops: group.loops, publisher: publisher,
                                    logger: logger.named("http"), registry: metrics)
             do {
                 try await server.start()
             } catch {
-                throw AgentError("--http: cannot listen on \(address): \(error)")
+                let flags = [config.http.map { "--http \($0)" }, config.https.map { "--https \($0)" }].compactMap { $0 }
+                throw AgentError("\(flags.joined(separator: " or ")): cannot listen: \(error)")
             }
             proxy = server
         }
@@ -97,7 +103,8 @@ final class Agent: Sendable {
             loops: [group.loops[0]],                 // the admin API is control plane: one loop is plenty
             handler: AdminAPI(store: store, metrics: metrics, auth: AdminAuth(adminToken: config.adminToken, readToken: config.readToken),
                               node: .init(name: config.node, region: config.region), publisher: publisher, health: { prober.snapshot() },
-                              afterWrite: { await routing.catchUp(with: store) }, members: { gossip?.members() }, clock: clock, startedAt: started,
+                              afterWrite: { await routing.catchUp(with: store) }, members: { gossip?.members() }, certificates: { certificates?.certificates ?? [] },
+                              clock: clock, startedAt: started,
                               logger: logger.named("admin"), isReady: { [weak self] in self?.isReady ?? false }),
             logger: logger.named("admin"), registry: metrics)
         do {
@@ -112,11 +119,13 @@ final class Agent: Sendable {
         logger.info("glb agent ready", [
             "node": config.node, "region": config.region, "admin": admin.address.map { "\($0)" } ?? "-",
             "dns": dns?.address.map { "\($0)" } ?? "off", "http": proxy?.address.map { "\($0)" } ?? "off",
+            "https": proxy?.httpsAddress.map { "\($0)" } ?? "off",
             "gossip": gossip.map { "\($0.address)" } ?? "off",
             "data": config.dataDirectory, "zones": config.zones.joined(separator: ","),
             "startup_ms": String((clock.now - started).milliseconds),
         ])
-        onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address, http: proxy?.address, gossip: gossip?.address))
+        onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address, http: proxy?.address, https: proxy?.httpsAddress,
+                          gossip: gossip?.address))
 
         let replicator: Replicator? = if let gossip {
             try await Replicator(store: store, gossip: gossip.agent, node: config.node, logger: logger.named("replication"))
@@ -130,6 +139,10 @@ final class Agent: Sendable {
                 tasks.addTask { await self.sendDigests(replicator) }
             }
             tasks.addTask { await self.followHealth(prober, routing, store) }
+            if let certificates {
+                tasks.addTask { await certificates.watch() }
+                tasks.addTask { for await _ in ReloadSignal.stream() { certificates.requestReload() } }
+            }
             await shutdown()
             tasks.cancelAll()
         }
@@ -177,6 +190,17 @@ final class Agent: Sendable {
             case .alreadyStarted:
                 throw AgentError("--gossip: started twice")
             }
+        }
+    }
+
+    /// The certificates for --https, loaded before anything listens: a directory with no usable
+    /// pair stops the agent with every reason, instead of failing every handshake later.
+    private func loadCertificates() throws -> CertificateStore? {
+        guard let directory = config.certificates, config.https != nil else { return nil }
+        do {
+            return try CertificateStore(directory: directory, logger: logger.named("tls"), registry: metrics, clock: clock)
+        } catch {
+            throw AgentError("--certs: \(error)")
         }
     }
 

@@ -31,11 +31,18 @@ struct RouteCompiler {
                     ClusterInput(name: cluster.name, region: cluster.region, addresses: cluster.addresses.compactMap(IPAddress.init),
                                  port: UInt16(clamping: cluster.port), weight: UInt32(clamping: cluster.weight),
                                  priority: cluster.priority, state: Self.state(cluster.state),
-                                 healthy: health[cluster.key] ?? true)
+                                 healthy: health[cluster.key] ?? true,
+                                 tls: cluster.tls ? UpstreamTLS(serverName: cluster.tlsServerName ?? Self.serverName(service.fqdn),
+                                                                verify: cluster.tlsVerify) : nil)
                 },
                 canary: canaries[service.name].map { CanaryInput(cluster: $0.cluster, percent: $0.percent) })
         }
         return RouteInput(generation: generation, zones: zones, services: services)
+    }
+
+    /// SNI carries a host name without the root's trailing dot (RFC 6066 §3).
+    static func serverName(_ fqdn: String) -> String {
+        fqdn.hasSuffix(".") ? String(fqdn.dropLast()) : fqdn
     }
 
     static func policy(_ policy: RoutingPolicy) -> RoutePolicy {

@@ -12,6 +12,10 @@ import GLBCore
 /// `highWaterMark` bytes, and the side producing them loses EPOLLIN until the other side drains
 /// (level-triggered epoll would otherwise spin on a full buffer: TOOLCHAIN.md pitfall 10).
 ///
+/// On the HTTPS listener the connection first runs the TLS handshake (`handshaking`, with the
+/// handshake timeout as its deadline); after that every byte goes through `tls` and the phases
+/// above are exactly those of plain HTTP: the same exchange, upstream and response code.
+///
 /// One timer per connection, armed lazily: `deadline` moves with every request, and the timer is
 /// rescheduled only when it fires early or a deadline comes sooner, so most requests touch no timer.
 final class ProxyConnection: Selectable {
@@ -50,7 +54,14 @@ final class ProxyConnection: Selectable {
     var exchange = Exchange()
     var upstream: UpstreamConnection?
 
-    init(fd: CInt, peer: SocketAddress?, state: ProxyLoopState, now: Instant) {
+    /// The TLS session of an HTTPS connection; nil for plain HTTP.
+    let tls: TLSSession?
+    /// The certificate table `tls` was made from, kept alive for the SNI callback.
+    private let certificates: CertificateTable?
+    /// The TLS handshake has not completed yet.
+    private var handshaking: Bool
+
+    init(fd: CInt, peer: SocketAddress?, state: ProxyLoopState, tls: TLSSession? = nil, certificates: CertificateTable? = nil, now: Instant) {
         descriptor = fd
         self.state = state
         proxy = state.proxy
@@ -61,21 +72,62 @@ final class ProxyConnection: Selectable {
         var limits = state.proxy.configuration.limits
         limits.maxBodyBytes = state.proxy.configuration.maxRequestBodyBytes
         parser = HTTPParser(kind: .request, limits: limits)
+        self.tls = tls
+        self.certificates = certificates
+        handshaking = tls != nil
         Socket.setNoDelay(fd)
-        setDeadline(.idle, now + state.proxy.configuration.idleTimeout, now: now)
+        if tls != nil {
+            setDeadline(.header, now + state.proxy.configuration.handshakeTimeout, now: now)
+        } else {
+            setDeadline(.idle, now + state.proxy.configuration.idleTimeout, now: now)
+        }
     }
 
     // MARK: Events
 
     func readable(now: Instant) {
         guard phase != .closed else { return }
+        if handshaking, let tls {
+            continueHandshake(tls, now: now)
+            return
+        }
         let wasEmpty = inbound.isEmpty
+        guard readClient() else { return }
+        if wasEmpty, !inbound.isEmpty, phase == .idle, deadlineKind == .idle {
+            setDeadline(.header, now + proxy.configuration.headerTimeout, now: now)
+        }
+        pump(now: now)
+    }
+
+    func writable(now: Instant) {
+        if handshaking, let tls {
+            continueHandshake(tls, now: now)
+            return
+        }
+        pump(now: now)
+    }
+
+    /// Reads what the client sent, up to the high-water mark. False if it closed the connection.
+    private func readClient() -> Bool {
         while !readClosed, inbound.readableBytes < highWater {
+            // Between requests only a head is expected: offer 4 KiB, not 16, so a connection
+            // that carries one small request (Connection: close) does not allocate and zero
+            // 16 KiB for it. A longer head just takes another read; bodies get the full chunk.
+            let chunk = phase == .idle ? 4096 : 16384
+            if let tls {
+                // Until WANT_READ, not until a short read: SSL_read returns one record at a time,
+                // and the rest may already sit in OpenSSL's buffer where epoll cannot see it.
+                switch tls.receive(into: &inbound, chunk: chunk) {
+                case .done: continue
+                case .wantRead, .wantWrite: return true
+                case .endOfStream: readClosed = true
+                case .failed:
+                    close()
+                    return false
+                }
+                continue
+            }
             do {
-                // Between requests only a head is expected: offer 4 KiB, not 16, so a connection
-                // that carries one small request (Connection: close) does not allocate and zero
-                // 16 KiB for it. A longer head just takes another read; bodies get the full chunk.
-                let chunk = phase == .idle ? 4096 : 16384
                 guard let count = try Socket.read(descriptor, into: &inbound, chunk: chunk) else { break }
                 if count == 0 { readClosed = true }
                 // A read that did not fill the space offered drained the socket: asking again
@@ -84,21 +136,40 @@ final class ProxyConnection: Selectable {
                 else if inbound.writableBytes > 0 { break }
             } catch {
                 close()                           // reset by the client: nothing to answer
-                return
+                return false
             }
         }
-        if wasEmpty, !inbound.isEmpty, phase == .idle, deadlineKind == .idle {
-            setDeadline(.header, now + proxy.configuration.headerTimeout, now: now)
-        }
-        pump(now: now)
+        return true
     }
 
-    func writable(now: Instant) {
-        pump(now: now)
+    /// Drives the server handshake (RFC 8446 §2); once done, the connection is an ordinary
+    /// keep-alive connection waiting for its first request.
+    private func continueHandshake(_ tls: TLSSession, now: Instant) {
+        switch tls.handshake() {
+        case .done:
+            handshaking = false
+            (tls.resumed ? proxy.metrics.tlsResumed : proxy.metrics.tlsHandshakes).increment()
+            setDeadline(.idle, now + proxy.configuration.idleTimeout, now: now)
+            readable(now: now)                   // the request may have come with the Finished
+        case .wantRead:
+            setInterest(.read)
+        case .wantWrite:
+            setInterest(.write)
+        case .endOfStream:
+            state.handshakeFailed(side: "client", reason: "eof")
+            close()
+        case .failed(let failure):
+            state.handshakeFailed(side: "client", reason: failure.reason)
+            close()
+        }
     }
 
     func upstreamReadable(_ upstream: UpstreamConnection, now: Instant) {
         guard upstream === self.upstream else { return }
+        if upstream.connecting {
+            upstreamConnectProgressed(upstream, now: now)     // an https upstream's handshake
+            return
+        }
         upstream.fill(limit: highWater)
         pump(now: now)
     }
@@ -106,16 +177,40 @@ final class ProxyConnection: Selectable {
     func upstreamWritable(_ upstream: UpstreamConnection, now: Instant) {
         guard upstream === self.upstream else { return }
         if upstream.connecting {
+            upstreamConnectProgressed(upstream, now: now)
+            return
+        }
+        pump(now: now)
+    }
+
+    /// The connect (and for an https cluster, the TLS handshake after it) moved on.
+    private func upstreamConnectProgressed(_ upstream: UpstreamConnection, now: Instant) {
+        if upstream.handshakeWants == nil, upstream.tls == nil {
             let error = Socket.pendingError(upstream.descriptor)
             guard error == 0 else {
                 upstreamFailed(.connectFailed, now: now)
                 pump(now: now)
                 return
             }
-            upstream.connecting = false
-            if let timer = upstream.connectTimer { loop.cancel(timer) }
-            upstream.connectTimer = nil
         }
+        if upstream.key.tls != nil {
+            switch upstream.continueHandshake(context: proxy.upstreamTLS) {
+            case nil:
+                flushAndWatch()                  // wait for what the handshake wants
+                return
+            case .failure(let failure)?:
+                state.handshakeFailed(side: "upstream", reason: failure.reason)
+                proxy.logger.warning("upstream TLS handshake failed", ["upstream": "\(upstream.address)", "error": failure.message])
+                upstreamFailed(.connectFailed, now: now)
+                pump(now: now)
+                return
+            case .success?:
+                break
+            }
+        }
+        upstream.connecting = false
+        if let timer = upstream.connectTimer { loop.cancel(timer) }
+        upstream.connectTimer = nil
         pump(now: now)
     }
 
@@ -126,6 +221,10 @@ final class ProxyConnection: Selectable {
     func pump(now: Instant) {
         while true {
             var progress = false
+            if let tls, tls.pendingBytes > 0, !readClosed, inbound.readableBytes < highWater {
+                // Decrypted bytes epoll will never announce: take them now that there is room.
+                guard readClient() else { return }
+            }
             switch phase {
             case .idle:
                 progress = readHead(now: now)
@@ -154,6 +253,13 @@ final class ProxyConnection: Selectable {
             upstream.outbound.clear()
         }
         if !outbound.isEmpty {
+            if let tls {
+                if case .failed = tls.send(&outbound) {
+                    close()
+                    return false
+                }
+                return true
+            }
             do {
                 _ = try Socket.flush(descriptor, &outbound)
             } catch {
@@ -193,7 +299,11 @@ final class ProxyConnection: Selectable {
         setInterest(wanted)
         if let upstream {
             var up: Interest = []
-            if upstream.connecting || !upstream.outbound.isEmpty { up.insert(.write) }
+            if upstream.connecting {
+                up = upstream.handshakeWants ?? .write
+            } else if !upstream.outbound.isEmpty {
+                up.insert(.write)
+            }
             if !upstream.connecting, !upstream.readClosed, outbound.readableBytes < highWater,
                upstream.inbound.readableBytes < highWater { up.insert(.read) }
             upstream.setInterest(up)
@@ -286,6 +396,11 @@ final class ProxyConnection: Selectable {
             timer = loop.schedule(at: deadline) { [unowned self] in self.timerFired() }
             return
         }
+        if handshaking {
+            state.handshakeFailed(side: "client", reason: "timeout")
+            close()
+            return
+        }
         switch deadlineKind {
         case .idle:
             if phase == .idle, inbound.isEmpty { close() }
@@ -313,6 +428,7 @@ final class ProxyConnection: Selectable {
             self.upstream = nil
             upstream.close()
         }
+        tls?.shutdown()                          // close_notify if the socket takes it now
         loop.deregister(self)
         closeDescriptor(descriptor)
         state.removed(self)

@@ -127,10 +127,12 @@ package struct ClusterInput: Sendable {
     package var state: ClusterState
     /// The consensus health at compile time.
     package var healthy: Bool
+    /// How the HTTP proxy speaks TLS to it; nil: plain HTTP.
+    package var tls: UpstreamTLS?
 
     /// Memberwise, with the common defaults.
     package init(name: String, region: String = "", addresses: [IPAddress], port: UInt16 = 80, weight: UInt32 = 100,
-                 priority: Int = 0, state: ClusterState = .active, healthy: Bool = true) {
+                 priority: Int = 0, state: ClusterState = .active, healthy: Bool = true, tls: UpstreamTLS? = nil) {
         self.name = name
         self.region = region
         self.addresses = addresses
@@ -139,6 +141,21 @@ package struct ClusterInput: Sendable {
         self.priority = priority
         self.state = state
         self.healthy = healthy
+        self.tls = tls
+    }
+}
+
+/// TLS towards an `https` cluster: the name sent as SNI (RFC 6066 §3) and, when `verify`, checked
+/// against the certificate, which must chain to the proxy's trust roots.
+package struct UpstreamTLS: Sendable, Hashable {
+    /// The service's name or the cluster's `tls_server_name`.
+    package var serverName: String
+    /// Verify the chain and the name (the default); false accepts any certificate.
+    package var verify: Bool
+
+    package init(serverName: String, verify: Bool = true) {
+        self.serverName = serverName
+        self.verify = verify
     }
 }
 

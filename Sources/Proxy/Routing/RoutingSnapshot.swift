@@ -47,6 +47,8 @@ package struct ClusterRoute: Sendable {
     package let state: ClusterState
     /// Its health.
     package let healthy: Bool
+    /// TLS to its origins (an `https` cluster), or nil.
+    package var tls: UpstreamTLS? = nil
 }
 
 /// A compiled service.
@@ -169,7 +171,7 @@ package final class RoutingSnapshot: Sendable {
             for c in s.clusters {
                 if let wanted = s.canary?.cluster, wanted == c.name { canary = Int32(clusters.count) }
                 clusters.append(ClusterRoute(name: c.name, region: c.region, addresses: c.addresses, port: c.port,
-                                             weight: c.weight, priority: c.priority, state: c.state, healthy: c.healthy))
+                                             weight: c.weight, priority: c.priority, state: c.state, healthy: c.healthy, tls: c.tls))
             }
             if let wanted = s.canary, canary < 0 { problems.append("service \(fqdn): canary cluster \(wanted.cluster) does not exist") }
             let clusterRange = firstCluster..<clusters.count

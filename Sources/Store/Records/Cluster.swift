@@ -33,6 +33,12 @@ package struct Cluster: ReplicatedRecord {
     package var latitude: Double?
     /// Degrees east, for `geo` routing; set with `latitude` or not at all.
     package var longitude: Double?
+    /// The HTTP proxy speaks TLS to it (an `https` cluster).
+    package var tls: Bool
+    /// The name sent as SNI and verified in its certificate; nil: the service's FQDN.
+    package var tlsServerName: String?
+    /// Verify its certificate (chain and name); on by default.
+    package var tlsVerify: Bool
     /// Set by the store on write.
     package var version: HLCTimestamp
     /// Set by the store on write.
@@ -41,6 +47,7 @@ package struct Cluster: ReplicatedRecord {
     /// A cluster with defaults for weight, priority and state.
     package init(service: String, name: String, region: String, addresses: [String], port: Int, weight: Int = 100,
                  priority: Int = 0, state: State = .active, latitude: Double? = nil, longitude: Double? = nil,
+                 tls: Bool = false, tlsServerName: String? = nil, tlsVerify: Bool = true,
                  version: HLCTimestamp = .zero, origin: String = "") {
         self.service = service
         self.name = name
@@ -52,6 +59,9 @@ package struct Cluster: ReplicatedRecord {
         self.state = state
         self.latitude = latitude
         self.longitude = longitude
+        self.tls = tls
+        self.tlsServerName = tlsServerName
+        self.tlsVerify = tlsVerify
         self.version = version
         self.origin = origin
     }
@@ -61,6 +71,7 @@ package struct Cluster: ReplicatedRecord {
 
     enum CodingKeys: String, CodingKey {
         case service, name, region, addresses, port, weight, priority, state, latitude, longitude, version, origin
+        case tls, tlsServerName = "tls_server_name", tlsVerify = "tls_verify"
         /// Accepted on input only, for the one-address case: `"address": "10.0.0.1"`.
         case address
     }
@@ -81,6 +92,9 @@ package struct Cluster: ReplicatedRecord {
                   state: try c.decodeIfPresent(State.self, forKey: .state) ?? .active,
                   latitude: try c.decodeIfPresent(Double.self, forKey: .latitude),
                   longitude: try c.decodeIfPresent(Double.self, forKey: .longitude),
+                  tls: try c.decodeIfPresent(Bool.self, forKey: .tls) ?? false,
+                  tlsServerName: try c.decodeIfPresent(String.self, forKey: .tlsServerName),
+                  tlsVerify: try c.decodeIfPresent(Bool.self, forKey: .tlsVerify) ?? true,
                   version: try c.decodeIfPresent(HLCTimestamp.self, forKey: .version) ?? .zero,
                   origin: try c.decodeIfPresent(String.self, forKey: .origin) ?? "")
     }
@@ -98,6 +112,9 @@ package struct Cluster: ReplicatedRecord {
         try c.encode(state, forKey: .state)
         try c.encodeIfPresent(latitude, forKey: .latitude)
         try c.encodeIfPresent(longitude, forKey: .longitude)
+        try c.encode(tls, forKey: .tls)
+        try c.encodeIfPresent(tlsServerName, forKey: .tlsServerName)
+        try c.encode(tlsVerify, forKey: .tlsVerify)
         try c.encode(version, forKey: .version)
         try c.encode(origin, forKey: .origin)
     }
@@ -133,6 +150,13 @@ package struct Cluster: ReplicatedRecord {
             throw ValidationError(field: "latitude", message: "latitude is missing: set both latitude and longitude, or neither")
         case (_, nil):
             throw ValidationError(field: "longitude", message: "longitude is missing: set both latitude and longitude, or neither")
+        }
+        if let name = tlsServerName {
+            guard tls else {
+                throw ValidationError(field: "tls_server_name", message: "tls_server_name is set but tls is false: set \"tls\": true for an https cluster")
+            }
+            result.tlsServerName = name.lowercased().hasSuffix(".") ? String(name.lowercased().dropLast()) : name.lowercased()
+            try Check.relativeName(result.tlsServerName!, "tls_server_name")
         }
         return result
     }

@@ -1,0 +1,20 @@
+@preconcurrency import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGHUP as an async sequence: the conventional "reload your files" signal (nginx, HAProxy).
+/// Only installed when there is something to reload (--https), so without it SIGHUP keeps its
+/// default action.
+enum ReloadSignal {
+    /// Yields once per SIGHUP until the consuming task is cancelled.
+    static func stream() -> AsyncStream<Void> {
+        AsyncStream { continuation in
+            signal(SIGHUP, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+            source.setEventHandler { continuation.yield() }
+            source.resume()
+            continuation.onTermination = { _ in source.cancel() }
+        }
+    }
+}
