@@ -64,6 +64,9 @@ import Testing
             $0.join == [SocketAddress(ip: .v4(0x7F00_0002), port: 7946), SocketAddress(ip: .v4(0x7F00_0003), port: 7946)] && $0.gossip != nil
         },
         Setting(option: "gossip-key-file", value: keyFile) { $0.gossipKeyring?.primary.bytes == [UInt8](repeating: 7, count: 32) },
+        Setting(option: "https", value: "127.0.0.1:8443") { $0.https == SocketAddress(ip: .v4(0x7F00_0001), port: 8443) && $0.certificates != nil },
+        Setting(option: "certs", value: "/tmp") { $0.certificates == "/tmp" && $0.https != nil },
+        Setting(option: "upstream-ca", value: keyFile) { $0.upstreamCA == keyFile },
     ]
 
     @Test func everyOptionHasARowHereAndAGLBEnvironmentTwin() {
@@ -75,7 +78,14 @@ import Testing
     }
 
     /// What some options need beside them (--join needs --gossip).
-    static func companions(_ option: String) -> [String] { option == "join" ? ["--gossip", "127.0.0.1:7946"] : [] }
+    static func companions(_ option: String) -> [String] {
+        switch option {
+        case "join": ["--gossip", "127.0.0.1:7946"]
+        case "https": ["--certs", "/tmp"]
+        case "certs": ["--https", "127.0.0.1:8443"]
+        default: []
+        }
+    }
 
     @Test(arguments: settings)
     func theFlagSetsIt(_ s: Setting) throws {
@@ -151,6 +161,10 @@ import Testing
         Refusal(argv: ["--gossip", "127.0.0.1:1"], env: ["GLB_GOSSIP_KEY": "c2hvcnQ="], mentions: ["GLB_GOSSIP_KEY", "32 bytes"]),
         Refusal(argv: ["--gossip", "127.0.0.1:1"], env: ["GLB_GOSSIP_KEY": "not base64!"], mentions: ["GLB_GOSSIP_KEY", "base64"]),
         Refusal(argv: ["--gossip-key-file", keyFile], env: ["GLB_GOSSIP_KEY": key], mentions: ["--gossip-key-file", "GLB_GOSSIP_KEY"]),
+        Refusal(argv: ["--https", "127.0.0.1:8443"], mentions: ["--https", "--certs"]),
+        Refusal(argv: ["--certs", "/tmp"], mentions: ["--certs", "--https"]),
+        Refusal(argv: ["--https", "127.0.0.1:8443", "--certs", "/nonexistent-glb-certs"], mentions: ["--certs", "/nonexistent-glb-certs", "not a directory"]),
+        Refusal(argv: ["--upstream-ca", "/nonexistent-glb-ca.pem"], mentions: ["--upstream-ca", "/nonexistent-glb-ca.pem"]),
     ]
 
     @Test(arguments: refusals)

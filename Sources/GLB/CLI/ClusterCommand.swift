@@ -13,6 +13,9 @@ struct ClusterCommand {
         .init("state", value: "STATE", help: "active, draining or disabled (default active)"),
         .init("lat", value: "DEGREES", help: "latitude, for proximity routing"),
         .init("lon", value: "DEGREES", help: "longitude, for proximity routing"),
+        .flag("tls", help: "the proxy speaks HTTPS to this cluster, verifying its certificate"),
+        .init("tls-server-name", value: "NAME", help: "SNI and the name to verify (default: the service's FQDN; needs --tls)"),
+        .flag("tls-no-verify", help: "accept any certificate from this cluster (needs --tls)"),
     ]
 
     func run(_ argv: [String]) throws -> ExitCode {
@@ -37,6 +40,9 @@ struct ClusterCommand {
         if let state = args.value("state") { body.append(("state", .string(state))) }
         if let lat = try args.decimal("lat", in: -90...90) { body.append(("latitude", .number("\(lat)"))) }
         if let lon = try args.decimal("lon", in: -180...180) { body.append(("longitude", .number("\(lon)"))) }
+        if args.flag("tls") { body.append(("tls", .bool(true))) }
+        if let name = args.value("tls-server-name") { body.append(("tls_server_name", .string(name))) }
+        if args.flag("tls-no-verify") { body.append(("tls_verify", .bool(false))) }
         let (service, name) = (args.positionals[0], args.positionals[1])
         let result = try cli.client(args).request("PUT", Self.path(service, name), body: .object(body))
         if !cli.printJSON(args, result) {

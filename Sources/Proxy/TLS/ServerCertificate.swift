@@ -54,7 +54,7 @@ final class ServerCertificate: @unchecked Sendable {
             throw TLSSetupError("\(certificateFile): not a PEM certificate chain")
         }
         guard SSL_CTX_use_PrivateKey_file(context, keyFile, SSL_FILETYPE_PEM) == 1 else {
-            throw TLSSetupError("\(keyFile): not a PEM private key")
+            throw TLSSetupError("\(keyFile): not a PEM private key, or not the key of \(certificateFile)")
         }
         guard SSL_CTX_check_private_key(context) == 1 else {
             throw TLSSetupError("\(keyFile) is not the key of \(certificateFile)")
