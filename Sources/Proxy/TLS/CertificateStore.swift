@@ -69,6 +69,12 @@ package final class CertificateStore: Sendable {
         if cached?.generation != generation { cached = current.withLock { $0 } }
     }
 
+    /// Makes a new ticket key current (the previous one still opens tickets): `watch` does this
+    /// every `ticketKeyLifetime`.
+    package func rotateTicketKeys() {
+        keys.rotate()
+    }
+
     /// Asks the watcher to reload at its next tick (the SIGHUP handler calls this).
     package func requestReload() {
         hangup.store(true, ordering: .releasing)
@@ -132,7 +138,7 @@ package final class CertificateStore: Sendable {
                 reload()
             }
             if clock.now >= nextRotation {
-                keys.rotate()
+                rotateTicketKeys()
                 nextRotation = clock.now + ticketKeyLifetime
             }
             if clock.now >= nextWarning {
