@@ -49,9 +49,9 @@ package final class TLSSession {
     /// The negotiated protocol version: `TLSv1.3`, `TLSv1.2`.
     package var version: String { String(cString: SSL_get_version(ssl)) }
 
-    /// Decrypted bytes OpenSSL holds that a read has not taken yet: epoll cannot see these, so
-    /// the owner must read again before waiting.
-    package var pendingBytes: Int { Int(SSL_pending(ssl)) }
+    /// OpenSSL holds bytes a read has not taken yet (decrypted, or a record not yet processed):
+    /// epoll cannot see these, so the owner must read again before waiting for the socket.
+    package var hasPending: Bool { SSL_has_pending(ssl) == 1 }
 
     /// Runs the handshake as far as the socket allows.
     package func handshake() -> TLSStep {

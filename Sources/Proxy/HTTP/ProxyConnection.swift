@@ -115,10 +115,13 @@ final class ProxyConnection: Selectable {
             // 16 KiB for it. A longer head just takes another read; bodies get the full chunk.
             let chunk = phase == .idle ? 4096 : 16384
             if let tls {
-                // Until WANT_READ, not until a short read: SSL_read returns one record at a time,
-                // and the rest may already sit in OpenSSL's buffer where epoll cannot see it.
                 switch tls.receive(into: &inbound, chunk: chunk) {
-                case .done: continue
+                case .done:
+                    // SSL_read returns one record at a time. A short one with nothing left in
+                    // OpenSSL's buffers drained what had arrived; more would still be in the
+                    // socket, where level-triggered epoll sees it, so skip the EAGAIN read
+                    // (the same rule as the plain path below).
+                    if inbound.writableBytes > 0, !tls.hasPending { return true }
                 case .wantRead, .wantWrite: return true
                 case .endOfStream: readClosed = true
                 case .failed:
@@ -221,9 +224,17 @@ final class ProxyConnection: Selectable {
     func pump(now: Instant) {
         while true {
             var progress = false
-            if let tls, tls.pendingBytes > 0, !readClosed, inbound.readableBytes < highWater {
-                // Decrypted bytes epoll will never announce: take them now that there is room.
+            // Bytes OpenSSL buffered while there was no room: epoll will never announce them,
+            // so take them now that there is. (Only progress if bytes moved: an incomplete
+            // record also counts as pending, and waits for the socket.)
+            if let tls, tls.hasPending, !readClosed, inbound.readableBytes < highWater {
                 guard readClient() else { return }
+            }
+            if let upstream, !upstream.connecting, let upstreamTLS = upstream.tls, upstreamTLS.hasPending, !upstream.readClosed,
+               upstream.inbound.readableBytes < highWater {
+                let before = upstream.inbound.readableBytes
+                upstream.fill(limit: highWater)
+                if upstream.inbound.readableBytes != before || upstream.readClosed { progress = true }
             }
             switch phase {
             case .idle:

@@ -101,11 +101,11 @@ final class UpstreamConnection: Selectable {
     }
 
     private func fillTLS(_ tls: TLSSession, limit: Int) {
-        // Until WANT_READ, not until a short read: a record can sit decrypted in OpenSSL's
-        // buffer where epoll cannot see it.
         while !readClosed, inbound.readableBytes < limit {
             switch tls.receive(into: &inbound) {
-            case .done: continue
+            case .done:
+                // Short record, nothing buffered in OpenSSL: drained (see `ProxyConnection.readClient`).
+                if inbound.writableBytes > 0, !tls.hasPending { return }
             case .wantRead, .wantWrite: return
             case .endOfStream, .failed: readClosed = true
             }
