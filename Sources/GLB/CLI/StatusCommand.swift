@@ -48,5 +48,6 @@ struct StatusCommand {
                        certificate["days_to_expiry"]?.cell ?? "-", state == "ok" ? "ok" : state.uppercased()])
         }
         cli.console.out(table.render())
+        cli.console.out("")
     }
 }
