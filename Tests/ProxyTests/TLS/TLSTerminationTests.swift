@@ -91,4 +91,23 @@ import Testing
         await setup.harness.settle()
         #expect(setup.harness.metric(#"glb_tls_handshakes_total{resumed="true"}"#) == 2)
     }
+
+    @Test func aSilentClientIsCutAtTheHandshakeTimeoutAndGarbageIsClosed() async throws {
+        let clock = ManualClock(wallMilliseconds: SystemClock().wallMilliseconds)
+        let setup = try await TLSSetup.start([("www", ["www.glb.example"], 30)], clock: clock) { $0.handshakeTimeout = .seconds(10) }
+        defer { Task { await setup.stop() } }
+        let address = setup.harness.proxy.httpsAddress!
+        let silent = try await RawClient.connect(to: address)
+        let noisy = try await RawClient.connect(to: address)
+        var garbage = SplitMix64(seed: 6)
+        try await noisy.send(String(decoding: (0..<512).map { _ in UInt8(truncatingIfNeeded: garbage.next() % 95 + 32) }, as: UTF8.self))
+        #expect(try await noisy.waitForClose(), "bytes that are no ClientHello end the connection")
+        await setup.harness.settle()
+        clock.advance(by: .seconds(11))
+        setup.harness.group.loops[0].wakeUp()
+        #expect(try await silent.waitForClose())
+        await setup.harness.settle()
+        #expect(setup.harness.metric(#"glb_tls_handshake_failures_total{reason="timeout",side="client"}"#) == 1)
+        #expect(setup.harness.metric("glb_http_client_connections") == 0)
+    }
 }

@@ -38,7 +38,7 @@ final class TLSSetup: Sendable {
                                          registry: registry, clock: clock)
         let eu = try await Origin.start("eu")
         let harness = try await ProxyHarness.start([ServiceInput(name: "www", zone: "glb.example.", clusters: [origin("eu", eu.address)])] + extra,
-                                                   registry: registry) { configuration in
+                                                   clock: clock, registry: registry) { configuration in
             configuration.httpsAddress = SocketAddress(ip: .v4(0x7F00_0001), port: 0)
             configuration.certificates = store
             configure(&configuration)
