@@ -168,4 +168,35 @@ import Testing
         #expect(days("old") == nil)
         #expect(store.certificates.map(\.name) == ["fresh", "soon"])
     }
+
+    @Test func theWatcherReloadsWhenAFileChangesAndWhenAskedTo() async throws {
+        let clock = ManualClock(wallMilliseconds: SystemClock().wallMilliseconds)
+        let pki = try await blocking { try TestPKI() }
+        defer { pki.remove() }
+        let certs = try TempDirectory(prefix: "glb-certs")
+        defer { certs.remove() }
+        try await blocking { try pki.issue("www", dnsNames: ["www.glb.example"], into: certs.path) }
+        let (loaded, announce) = AsyncStream<String>.makeStream()
+        let logger = Logger(component: "tls", clock: clock, sink: { line in if line.contains("certificates loaded") { announce.yield(line) } })
+        let store = try CertificateStore(directory: certs.path, logger: logger, registry: MetricsRegistry(), clock: clock)
+        let watcher = Task { await store.watch(interval: .seconds(1)) }
+        defer { watcher.cancel() }
+        var announcements = loaded.makeAsyncIterator()
+
+        // A new pair appears: the next tick sees its mtime and loads it.
+        while clock.sleeperCount == 0 { await Task.yield() }
+        try await blocking { try pki.issue("api", dnsNames: ["api.glb.example"], into: certs.path) }
+        clock.advance(by: .seconds(1))
+        #expect(await announcements.next()?.contains(#""names":"api,www""#) == true)
+        #expect(store.table.generation == 2)
+
+        // SIGHUP's path: a requested reload with a changed file on the next tick, even if a
+        // poll would not have seen it yet (same size, mtime within the same tick is possible).
+        while clock.sleeperCount == 0 { await Task.yield() }
+        try await blocking { try pki.issue("www", dnsNames: ["www.glb.example", "new.glb.example"], into: certs.path) }
+        store.requestReload()
+        clock.advance(by: .seconds(1))
+        #expect(await announcements.next()?.contains("generation") == true)
+        #expect(store.certificates.first { $0.name == "www" }?.dnsNames == ["www.glb.example", "new.glb.example"])
+    }
 }
