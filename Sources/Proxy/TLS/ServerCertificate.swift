@@ -15,6 +15,9 @@ final class ServerCertificate: @unchecked Sendable {
     let info: CertificateInfo
     /// The files' (path, mtime, size) when loaded: an unchanged pair is not loaded again.
     let fingerprint: [FileStamp]
+    /// Held because the context's ticket callback finds the keys through an unretained pointer:
+    /// a connection that outlives its `CertificateStore` still resumes sessions safely.
+    private let keys: TicketKeys
 
     /// TLS 1.2 cipher suites from Mozilla's "intermediate" profile (v5.7): forward secrecy and
     /// AEAD only. TLS 1.3 uses OpenSSL's default suites, which are that profile's too.
@@ -29,6 +32,7 @@ final class ServerCertificate: @unchecked Sendable {
         guard let context = SSL_CTX_new(TLS_server_method()) else { throw TLSSetupError("SSL_CTX_new") }
         self.context = context
         self.fingerprint = fingerprint
+        self.keys = keys
         var info: CertificateInfo?
         defer { if info == nil { SSL_CTX_free(context) } }
         // RFC 8996 deprecates TLS 1.0 and 1.1: 1.2 (RFC 5246) and 1.3 (RFC 8446) only.
