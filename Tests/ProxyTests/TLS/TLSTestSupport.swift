@@ -68,6 +68,15 @@ final class TLSSetup: Sendable {
         return try await blocking { try TestPKI.command("/usr/bin/curl", arguments) }
     }
 
+    /// `count` GETs of `/` on one keep-alive HTTPS connection (one handshake); each status.
+    func curlStatuses(count: Int) async throws -> [String] {
+        let url = "https://www.glb.example:\(httpsPort)/"
+        let arguments = ["-s", "--max-time", "60", "-w", "%{http_code}\n", "--resolve", "www.glb.example:\(httpsPort):127.0.0.1",
+                         "--cacert", pki.caFile] + (0..<count).flatMap { _ in ["-o", "/dev/null", url] }
+        let result = try await blocking { try TestPKI.command("/usr/bin/curl", arguments) }
+        return result.output.split(separator: "\n").map(String.init)
+    }
+
     func stop() async {
         await harness.stop()
         await plainOrigin.stop()
