@@ -64,6 +64,12 @@ static inline long cglb_ssl_ctx_set_servername_callback(SSL_CTX *ctx, int (*cb)(
     return SSL_CTX_set_tlsext_servername_callback(ctx, cb);
 }
 
+/// Read-ahead: one read(2) takes whatever has arrived (up to a buffer) instead of a record's
+/// 5-byte header and then its body in two calls.
+static inline long cglb_ssl_ctx_set_read_ahead(SSL_CTX *ctx) {
+    return SSL_CTX_set_read_ahead(ctx, 1);
+}
+
 static inline int cglb_err_reason(unsigned long code) {
     return ERR_GET_REASON(code);
 }

@@ -47,6 +47,10 @@ final class ServerCertificate: @unchecked Sendable {
             throw TLSSetupError("setting the cipher suites")
         }
         _ = cglb_ssl_ctx_set_dh_auto(context)
+        // Half the read(2) calls per request: a record in one read, not header then body. Bytes
+        // read ahead sit in OpenSSL where epoll cannot see them; `TLSSession.hasPending` is how
+        // the connection knows to read on (`ProxyConnection.readClient` and `pump`).
+        _ = cglb_ssl_ctx_set_read_ahead(context)
         _ = cglb_ssl_ctx_session_cache_off(context)
         // One TLS 1.3 ticket per handshake, not OpenSSL's two: clients resume one connection at a
         // time, and each ticket costs an encryption.
