@@ -100,21 +100,6 @@ final class ServerCertificate: @unchecked Sendable {
     }
 }
 
-/// A file as last seen: a change of mtime or size means "load again".
-struct FileStamp: Equatable, Sendable {
-    let path: String
-    let mtimeNanoseconds: Int64
-    let size: Int64
-
-    init?(path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        self.path = path
-        mtimeNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        size = Int64(info.st_size)
-    }
-}
-
 /// RFC 6066 §3 server_name: picks the context whose certificate names the requested host. The
 /// connection's `CertificateTable` is its SSL's ex_data slot 0; no match (or no SNI) keeps the
 /// default certificate the SSL was made with.
