@@ -79,4 +79,17 @@ import Glibc
         try await offPool { child.process.waitUntilExit() }
         #expect(child.process.terminationStatus == 0)
     }
+
+    @Test func sighupWithoutHTTPSIsLoggedAndTheNodeKeepsServing() async throws {
+        let data = try TempDirectory()
+        defer { data.remove() }
+        let (child, admin) = try await AgentProcessTests.start(data.path)
+        defer { kill(child.process.processIdentifier, SIGKILL) }
+        kill(child.process.processIdentifier, SIGHUP)       // what `systemctl reload glb` sends
+        _ = try await Self.logLine(child, containing: "SIGHUP: nothing to reload without --https")
+        #expect(try await AgentProcessTests.send("GET", "/healthz", to: admin).status == 200)
+        kill(child.process.processIdentifier, SIGTERM)
+        try await offPool { child.process.waitUntilExit() }
+        #expect(child.process.terminationStatus == 0)
+    }
 }

@@ -115,6 +115,9 @@ final class Agent: Sendable {
         adminAddress.withLock { $0 = admin.address }
         registerMetrics(store: store)
 
+        // SIGHUP is caught from here on, before anyone is told the node is ready, so
+        // `systemctl reload` never meets the default action (exit), with or without --https.
+        let hangups = ReloadSignal.stream()
         ready.store(true, ordering: .releasing)
         logger.info("glb agent ready", [
             "node": config.node, "region": config.region, "admin": admin.address.map { "\($0)" } ?? "-",
@@ -139,9 +142,11 @@ final class Agent: Sendable {
                 tasks.addTask { await self.sendDigests(replicator) }
             }
             tasks.addTask { await self.followHealth(prober, routing, store) }
-            if let certificates {
-                tasks.addTask { await certificates.watch() }
-                tasks.addTask { for await _ in ReloadSignal.stream() { certificates.requestReload() } }
+            if let certificates { tasks.addTask { await certificates.watch() } }
+            tasks.addTask {
+                for await _ in hangups {
+                    if let certificates { certificates.requestReload() } else { self.logger.info("SIGHUP: nothing to reload without --https") }
+                }
             }
             await shutdown()
             tasks.cancelAll()

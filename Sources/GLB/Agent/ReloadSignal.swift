@@ -3,9 +3,9 @@
 import Glibc
 #endif
 
-/// SIGHUP as an async sequence: the conventional "reload your files" signal (nginx, HAProxy).
-/// Only installed when there is something to reload (--https), so without it SIGHUP keeps its
-/// default action.
+/// SIGHUP as an async sequence: the conventional "reload your files" signal (nginx, HAProxy),
+/// sent by `systemctl reload glb` (deploy/glb.service). The agent always catches it, so the
+/// default action (exit) never applies, with or without --https.
 enum ReloadSignal {
     /// Yields once per SIGHUP until the consuming task is cancelled.
     static func stream() -> AsyncStream<Void> {
