@@ -356,7 +356,9 @@ final class ProxyConnection: Selectable {
     /// Answers `status` with a short plain-text body. Keeps the connection only when the request
     /// (if any) was read completely and the client wants keep-alive.
     func answer(status: Int, close: Bool, now: Instant) {
-        let closing = close || draining || readClosed
+        // RFC 9112 §9.6: a client that sent `Connection: close` (or HTTP/1.0 without keep-alive)
+        // gets its connection closed after this answer, as proxied responses already do.
+        let closing = close || draining || readClosed || exchange.head.map { !$0.keepAlive } == true
         if let upstream {
             self.upstream = nil
             state.release(upstream, reusable: false, now: now)
