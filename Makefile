@@ -1,6 +1,6 @@
 # Conveniences over scripts/: the README's two quick-start commands are scripts/run.sh and
 # scripts/test.sh, which need nothing but bash and Swift.
-.PHONY: build release test run bench bench-dns bench-http bench-failover bench-gossip fuzz-dns fuzz-http fuzz-geo demo image deploy-check clean
+.PHONY: build release test run bench bench-dns bench-http bench-tls bench-failover bench-gossip fuzz-dns fuzz-http fuzz-geo demo image deploy-check clean
 
 build:
 	swift build
@@ -15,7 +15,7 @@ run:
 	scripts/run.sh
 
 # Side-by-side benchmarks against the anchors in ../shared/bench (one interleaved run each).
-bench: bench-dns bench-http bench-failover
+bench: bench-dns bench-http bench-tls bench-failover
 
 bench-dns: release
 	scripts/bootstrap.sh --bench
@@ -24,6 +24,12 @@ bench-dns: release
 bench-http: release
 	scripts/bootstrap.sh --bench
 	../shared/bench/http-proxy.sh haproxy nginx glb=cmd:$(CURDIR)/scripts/bench-proxy.sh
+
+# TLS termination beside nginx and HAProxy: keep-alive req/s and new handshakes/s. The shared
+# http-proxy.sh has no TLS mode, so scripts/bench-tls.sh runs its cells with the shared helpers.
+bench-tls: release
+	scripts/bootstrap.sh --bench
+	scripts/bench-tls.sh glb haproxy nginx
 
 bench-failover: release
 	scripts/bootstrap.sh --bench

@@ -21,7 +21,7 @@ let package = Package(
         .systemLibrary(name: "CGLBOpenSSL", path: "Sources/CGLBOpenSSL", providers: [.apt(["libssl-dev"])]),
 
         // The shared runtime: clock, syscalls, event loops, buffers, HTTP/1 codec, metrics, logging.
-        .target(name: "GLBCore", dependencies: ["CGLBLinux"], swiftSettings: strict),
+        .target(name: "GLBCore", dependencies: ["CGLBLinux", "CGLBOpenSSL"], swiftSettings: strict),
         .target(name: "Store", dependencies: ["GLBCore", "CGLBSQLite"], swiftSettings: strict),
         .target(name: "HealthProber", dependencies: ["GLBCore", "CGLBOpenSSL"], swiftSettings: strict),
         // Release builds skip the dynamic exclusivity checks in the data plane: ~80 per request

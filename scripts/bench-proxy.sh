@@ -4,6 +4,7 @@
 # service (weighted 1:1, health-checked with GET / every CHECK_INTERVAL_MS, default 1000, fall 2,
 # rise 2: haproxy's `check inter 1s fall 2 rise 2`). wrk sends Host: 127.0.0.1:18080, which names
 # no service, so the service is also the listener's default. Stops on SIGTERM.
+# With CERTS=DIR set, LISTEN is an HTTPS listener (--https LISTEN --certs DIR): scripts/bench-tls.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 glb=${GLB_BIN:-$here/.build/release/glb}
@@ -26,7 +27,9 @@ for i in "${!origins[@]}"; do
   put "/v1/services/www/clusters/o$((i + 1))" "{\"region\":\"r$((i + 1))\",\"address\":\"${origins[$i]%:*}\",\"port\":${origins[$i]##*:}}"
 done
 kill -TERM $agent; wait $agent
-"$glb" agent --data "$data" --zone glb.example. --http "$listen" --http-default-service www.glb.example. \
+serve=(--http "$listen")
+[[ -n ${CERTS:-} ]] && serve=(--https "$listen" --certs "$CERTS")
+"$glb" agent --data "$data" --zone glb.example. "${serve[@]}" --http-default-service www.glb.example. \
   --admin "$admin" --log-level warning &
 agent=$!
 wait $agent

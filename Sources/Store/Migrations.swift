@@ -115,10 +115,11 @@ enum Migrations {
         ) STRICT;
         CREATE INDEX health_events_target ON health_events (target, id);
         """,
-        // 4: reserved for TLS (issue branch in flight). MERGE NOTE: when the TLS migration lands,
-        // it replaces this placeholder; keep geo's below it as 5.
+        // 4: https clusters (issue 6): the proxy speaks TLS to them, with SNI and verification.
         """
-        SELECT 1;
+        ALTER TABLE clusters ADD COLUMN tls INTEGER NOT NULL DEFAULT 0 CHECK (tls IN (0, 1));
+        ALTER TABLE clusters ADD COLUMN tls_server_name TEXT;
+        ALTER TABLE clusters ADD COLUMN tls_verify INTEGER NOT NULL DEFAULT 1 CHECK (tls_verify IN (0, 1));
         """,
         // 5: geo routing lists per cluster (JSON arrays of two-letter codes).
         """

@@ -1,5 +1,5 @@
 extension Store {
-    static let clusterColumns = "c.service, c.name, c.region, c.addresses, c.port, c.weight, c.priority, c.state, c.latitude, c.longitude, c.version, c.origin, c.deleted, c.countries, c.continents"
+    static let clusterColumns = "c.service, c.name, c.region, c.addresses, c.port, c.weight, c.priority, c.state, c.latitude, c.longitude, c.version, c.origin, c.deleted, c.countries, c.continents, c.tls, c.tls_server_name, c.tls_verify"
 
     static func cluster(from row: Row) throws(StoreError) -> (cluster: Cluster, deleted: Bool) {
         guard let state = Cluster.State(rawValue: row.text(7)) else {
@@ -9,6 +9,7 @@ extension Store {
                               addresses: try JSONText.decode([String].self, from: row.text(3), column: "clusters.addresses"),
                               port: row.int(4), weight: row.int(5), priority: row.int(6), state: state,
                               latitude: row.double(8), longitude: row.double(9),
+                              tls: row.bool(15), tlsServerName: row.optionalText(16), tlsVerify: row.bool(17),
                               version: .init(sqlValue: row.int64(10)), origin: row.text(11))
         cluster.countries = try JSONText.decode([String].self, from: row.text(13), column: "clusters.countries")
         cluster.continents = try JSONText.decode([String].self, from: row.text(14), column: "clusters.continents")
@@ -30,17 +31,19 @@ extension Store {
             try connection.run(
                 """
                 INSERT INTO clusters (service, name, region, addresses, port, weight, priority, state, latitude, longitude,
-                    version, origin, deleted)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                    version, origin, deleted, tls, tls_server_name, tls_verify)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
                 ON CONFLICT (service, name) DO UPDATE SET region = excluded.region, addresses = excluded.addresses,
                     port = excluded.port, weight = excluded.weight, priority = excluded.priority, state = excluded.state,
-                    latitude = excluded.latitude, longitude = excluded.longitude,
+                    latitude = excluded.latitude, longitude = excluded.longitude, tls = excluded.tls,
+                    tls_server_name = excluded.tls_server_name, tls_verify = excluded.tls_verify,
                     version = excluded.version, origin = excluded.origin, deleted = 0
                 """,
                 [.text(cluster.service), .text(cluster.name), .text(cluster.region), .text(try JSONText.encode(cluster.addresses)),
                  .integer(Int64(cluster.port)), .integer(Int64(cluster.weight)), .integer(Int64(cluster.priority)),
                  .text(cluster.state.rawValue), cluster.latitude.map { .real($0) } ?? .null,
-                 cluster.longitude.map { .real($0) } ?? .null, version.sqlValue, .text(nodeID)])
+                 cluster.longitude.map { .real($0) } ?? .null, version.sqlValue, .text(nodeID),
+                 .integer(cluster.tls ? 1 : 0), cluster.tlsServerName.map { .text($0) } ?? .null, .integer(cluster.tlsVerify ? 1 : 0)])
             try writeGeoLists(cluster)
             try audit(context, action: "put", entity: "cluster", key: cluster.key, old: previous, new: cluster)
             return WriteOutcome(record: cluster, created: previous == nil, previous: previous)

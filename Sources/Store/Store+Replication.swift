@@ -222,17 +222,19 @@ extension Store {
             try connection.run(
                 """
                 INSERT INTO clusters (service, name, region, addresses, port, weight, priority, state, latitude, longitude,
-                    version, origin, deleted)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    version, origin, deleted, tls, tls_server_name, tls_verify)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (service, name) DO UPDATE SET region = excluded.region, addresses = excluded.addresses,
                     port = excluded.port, weight = excluded.weight, priority = excluded.priority, state = excluded.state,
-                    latitude = excluded.latitude, longitude = excluded.longitude,
+                    latitude = excluded.latitude, longitude = excluded.longitude, tls = excluded.tls,
+                    tls_server_name = excluded.tls_server_name, tls_verify = excluded.tls_verify,
                     version = excluded.version, origin = excluded.origin, deleted = excluded.deleted
                 """,
                 [.text(cluster.service), .text(cluster.name), .text(cluster.region), .text(try JSONText.encode(cluster.addresses)),
                  .integer(Int64(cluster.port)), .integer(Int64(cluster.weight)), .integer(Int64(cluster.priority)),
                  .text(cluster.state.rawValue), cluster.latitude.map { .real($0) } ?? .null,
-                 cluster.longitude.map { .real($0) } ?? .null, cluster.version.sqlValue, .text(cluster.origin), .integer(deleted ? 1 : 0)])
+                 cluster.longitude.map { .real($0) } ?? .null, cluster.version.sqlValue, .text(cluster.origin), .integer(deleted ? 1 : 0),
+                 .integer(cluster.tls ? 1 : 0), cluster.tlsServerName.map { .text($0) } ?? .null, .integer(cluster.tlsVerify ? 1 : 0)])
             try writeGeoLists(cluster)
             try auditRemote(context, row, old: local.flatMap { $0.deleted ? nil : $0.cluster }, new: deleted ? nil : cluster)
         case .canary(let remote, let deleted):

@@ -73,6 +73,9 @@ import Testing
             $0.trustedProxies.map { "\($0.network)/\($0.prefix)" } == ["10.0.0.0/8", "192.0.2.10/32", "2001:db8::/32"]
         },
         Setting(option: "location", value: "53.35,-6.26") { $0.location?.latitude == 53.35 && $0.location?.longitude == -6.26 },
+        Setting(option: "https", value: "127.0.0.1:8443") { $0.https == SocketAddress(ip: .v4(0x7F00_0001), port: 8443) && $0.certificates != nil },
+        Setting(option: "certs", value: "/tmp") { $0.certificates == "/tmp" && $0.https != nil },
+        Setting(option: "upstream-ca", value: keyFile) { $0.upstreamCA == keyFile },
     ]
 
     @Test func everyOptionHasARowHereAndAGLBEnvironmentTwin() {
@@ -84,7 +87,14 @@ import Testing
     }
 
     /// What some options need beside them (--join needs --gossip).
-    static func companions(_ option: String) -> [String] { option == "join" ? ["--gossip", "127.0.0.1:7946"] : [] }
+    static func companions(_ option: String) -> [String] {
+        switch option {
+        case "join": ["--gossip", "127.0.0.1:7946"]
+        case "https": ["--certs", "/tmp"]
+        case "certs": ["--https", "127.0.0.1:8443"]
+        default: []
+        }
+    }
 
     @Test(arguments: settings)
     func theFlagSetsIt(_ s: Setting) throws {
@@ -171,6 +181,10 @@ import Testing
         Refusal(argv: ["--advertise", "0.0.0.0"], mentions: ["--advertise", "0.0.0.0"]),
         Refusal(argv: ["--gossip", "0.0.0.0:7946"], env: ["GLB_GOSSIP_KEY": key], mentions: ["--gossip", "--advertise"]),
         Refusal(argv: ["--advertise", "node.example"], mentions: ["--advertise", "node.example"]),
+        Refusal(argv: ["--https", "127.0.0.1:8443"], mentions: ["--https", "--certs"]),
+        Refusal(argv: ["--certs", "/tmp"], mentions: ["--certs", "--https"]),
+        Refusal(argv: ["--https", "127.0.0.1:8443", "--certs", "/nonexistent-glb-certs"], mentions: ["--certs", "/nonexistent-glb-certs", "not a directory"]),
+        Refusal(argv: ["--upstream-ca", "/nonexistent-glb-ca.pem"], mentions: ["--upstream-ca", "/nonexistent-glb-ca.pem"]),
     ]
 
     @Test func proxyModeAnswersWithTheAdvertisedAddressElseASpecificListenAddress() throws {

@@ -107,6 +107,29 @@ import Testing
         #expect(run.out == "cluster eu of www saved (127.0.0.11,127.0.0.12,::1:18081, weight 50)\n")
     }
 
+    @Test func clusterAddSendsTheTLSFlagsOnlyWhenGiven() async {
+        let stored = #"{"service":"www","name":"eu","region":"eu-west","addresses":["10.0.0.1"],"port":443,"weight":100,"tls":true}"#
+        let run = await Self.glb(["cluster", "add", "www", "eu", "--region", "eu-west", "--address", "10.0.0.1", "--port", "443",
+                                  "--tls", "--tls-server-name", "origin.example.com", "--tls-no-verify"],
+                                 answers: ["PUT /v1/services/www/clusters/eu": (201, stored)])
+        #expect(run.code == .success, "\(run.err)")
+        #expect(run.sent.map(\.body) == [#"{"addresses":["10.0.0.1"],"port":443,"region":"eu-west","tls":true,"tls_server_name":"origin.example.com","tls_verify":false}"#])
+    }
+
+    @Test func statusListsCertificatesSoonestExpiryFirst() async {
+        let status = #"{"node":{"name":"eu-1","region":"eu-west"},"config_version":"17.0","uptime_s":5,"services":[],"tls_certificates":[{"name":"www","dns_names":["www.glb.example"],"default":true,"not_after":"2027-02-24T20:10:32Z","days_to_expiry":89,"state":"ok","file":"/c/www.crt"},{"name":"old","dns_names":["old.glb.example","*.old.glb.example"],"default":false,"not_after":"2026-11-25T20:10:32Z","days_to_expiry":-2,"state":"expired","file":"/c/old.crt"}]}"#
+        let run = await Self.glb(["status"], answers: ["GET /v1/status": (200, status)])
+        #expect(run.out == """
+            node eu-1 (region eu-west), config version 17.0, up 5s
+            CERTIFICATE    NAMES                              EXPIRES               DAYS LEFT  STATE
+            old            old.glb.example,*.old.glb.example  2026-11-25T20:10:32Z  -2         EXPIRED
+            www (default)  www.glb.example                    2027-02-24T20:10:32Z  89         ok
+
+            no services yet: add one with 'glb service add NAME --zone ZONE'
+
+            """)
+    }
+
     @Test func readAndRemoveCommandsUseTheRightMethodAndPath() async {
         let cases: [(argv: [String], method: String, path: String)] = [
             (["service", "list"], "GET", "/v1/services"),

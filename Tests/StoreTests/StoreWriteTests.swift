@@ -22,6 +22,20 @@ import Testing
         }
     }
 
+    @Test func anHTTPSClusterKeepsItsTLSSettingsAndOthersDefaultToPlainAndVerified() async throws {
+        try await withStore { fixture async throws in
+            let store = fixture.store
+            try await fixture.seed()
+            #expect(try await store.cluster(service: "www", name: "eu").map { ($0.tls, $0.tlsServerName, $0.tlsVerify) } ?? (true, "", false) == (false, nil, true))
+            let https = Cluster(service: "www", name: "secure", region: "eu-west", addresses: ["127.0.0.13"], port: 443,
+                                tls: true, tlsServerName: "Origin.Example.COM.", tlsVerify: false)
+            let stored = try await store.putCluster(https, context: admin).record
+            #expect(stored.tlsServerName == "origin.example.com", "lower case, without the root's dot: as SNI carries it")
+            #expect(try await store.cluster(service: "www", name: "secure") == stored)
+            #expect(try await store.cluster(service: "www", name: "secure").map { ($0.tls, $0.tlsVerify) } ?? (false, true) == (true, false))
+        }
+    }
+
     @Test func servicesClustersCanariesAndNodesRoundTrip() async throws {
         try await withStore { fixture async throws in
             let store = fixture.store

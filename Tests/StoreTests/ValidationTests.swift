@@ -28,6 +28,8 @@ private func problem<R: ReplicatedRecord>(_ record: R) -> ValidationError? {
         (with(goodCluster) { $0.port = 70_000 }, "port", "got 70000"),
         (with(goodCluster) { $0.addresses = ["10.0.0.300"] }, "addresses", "\"10.0.0.300\" is not an IPv4 or IPv6 address"),
         (with(goodCluster) { $0.addresses = ["example.com"] }, "addresses", "not an IPv4 or IPv6 address"),
+        (with(goodCluster) { $0.tlsServerName = "origin.example.com" }, "tls_server_name", "tls_server_name is set but tls is false"),
+        (with(goodCluster) { $0.tls = true; $0.tlsServerName = "bad name" }, "tls_server_name", "tls_server_name"),
         (with(goodCluster) { $0.addresses = [] }, "addresses", "between 1 and 32"),
         (with(goodCluster) { $0.addresses = Array(repeating: "10.0.0.1", count: 33) }, "addresses", "got 33"),
         (with(goodCluster) { $0.addresses = ["10.0.0.1", "10.0.0.1"] }, "addresses", "twice"),

@@ -66,7 +66,9 @@ extension AdminAPI {
             service: service, name: name, region: region, addresses: addresses, port: port,
             weight: try input.int("weight") ?? 100, priority: try input.int("priority") ?? 0,
             state: try input.choice("state", Cluster.State.self) ?? .active,
-            latitude: try input.double("latitude"), longitude: try input.double("longitude"))
+            latitude: try input.double("latitude"), longitude: try input.double("longitude"),
+            tls: try input.bool("tls") ?? false, tlsServerName: try input.string("tls_server_name"),
+            tlsVerify: try input.bool("tls_verify") ?? true)
         cluster.countries = try input.strings("countries") ?? []
         cluster.continents = try input.strings("continents") ?? []
         try input.finish()

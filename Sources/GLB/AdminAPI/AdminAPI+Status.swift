@@ -1,5 +1,7 @@
+import Foundation
 import GLBCore
 import HealthProber
+import Proxy
 import Store
 
 /// Read-only views that span several records: the node's status and the audit log.
@@ -54,7 +56,28 @@ extension AdminAPI {
             ("nodes", .array((members ?? []).map(\.json))),
             ("zones", .array(snapshot.zones.map { .string($0.name) })),
             ("services", .array(services)),
+            ("tls_certificates", .array(certificateStatus())),
         ]))
+    }
+
+    /// Each certificate --https serves, with its days to expiry and `ok`, `expiring` (within
+    /// `CertificateInfo.warningDays`) or `expired`.
+    func certificateStatus() -> [JSONValue] {
+        let now = clock.wallMilliseconds
+        let format = ISO8601DateFormatter()
+        return certificates().map { info in
+            let days = info.daysToExpiry(wallMilliseconds: now)
+            let state = days < 0 ? "expired" : days <= CertificateInfo.warningDays ? "expiring" : "ok"
+            return .object([
+                ("name", .string(info.name)),
+                ("dns_names", .array(info.dnsNames.map { .string($0) })),
+                ("default", .bool(info.isDefault)),
+                ("not_after", .string(format.string(from: Date(timeIntervalSince1970: TimeInterval(info.notAfter))))),
+                ("days_to_expiry", .number(String(Int(days)))),
+                ("state", .string(state)),
+                ("file", .string(info.certificateFile)),
+            ])
+        }
     }
 
     /// `GET /v1/members`: every gossip member this node knows, itself first. With gossip off the

@@ -25,6 +25,8 @@ struct AdminAPI: HTTPHandler {
     let afterWrite: @Sendable () async -> Void
     /// The gossip members this node sees, itself first; nil when gossip is off.
     let members: @Sendable () -> [GossipMember]?
+    /// The TLS certificates the proxy serves; empty without --https.
+    var certificates: @Sendable () -> [CertificateInfo] = { [] }
     let clock: any GLBClock
     let startedAt: Instant
     let logger: Logger

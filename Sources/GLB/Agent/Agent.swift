@@ -42,6 +42,7 @@ final class Agent: Sendable {
         var admin: SocketAddress
         var dns: SocketAddress?
         var http: SocketAddress?
+        var https: SocketAddress?
         var gossip: SocketAddress?
     }
 
@@ -82,18 +83,23 @@ final class Agent: Sendable {
             dns = server
         }
 
+        let certificates = try loadCertificates()
         var proxy: HTTPProxy?
-        if let address = config.http {
-            var configuration = HTTPProxy.Configuration(address: address, defaultService: config.httpDefaultService)
+        if config.http != nil || config.https != nil {
+            var configuration = HTTPProxy.Configuration(address: config.http, defaultService: config.httpDefaultService)
             configuration.accessLogSampleRate = config.accessLogSampleRate
             configuration.trustedProxies = config.trustedProxies
             if let limit = config.httpMaxBody { configuration.maxRequestBodyBytes = limit }
+            configuration.httpsAddress = config.https
+            configuration.certificates = certificates
+            configuration.upstreamTrustRootsFile = config.upstreamCA
             let server = HTTPProxy(configuration: configuration, loops: group.loops, publisher: publisher,
                                    logger: logger.named("http"), registry: metrics)
             do {
                 try await server.start()
             } catch {
-                throw AgentError("--http: cannot listen on \(address): \(error)")
+                let flags = [config.http.map { "--http \($0)" }, config.https.map { "--https \($0)" }].compactMap { $0 }
+                throw AgentError("\(flags.joined(separator: " or ")): cannot listen: \(error)")
             }
             proxy = server
         }
@@ -121,7 +127,8 @@ final class Agent: Sendable {
             handler: AdminAPI(store: store, metrics: metrics, auth: AdminAuth(adminToken: config.adminToken, readToken: config.readToken),
                               node: .init(name: config.node, region: config.region), publisher: publisher, health: { prober.snapshot() },
                               verdicts: { [clock] in monitor.verdicts(now: clock.now) },
-                              afterWrite: { await routing.catchUp(with: store) }, members: { gossip?.members() }, clock: clock, startedAt: started,
+                              afterWrite: { await routing.catchUp(with: store) }, members: { gossip?.members() }, certificates: { certificates?.certificates ?? [] },
+                              clock: clock, startedAt: started,
                               logger: logger.named("admin"), isReady: { [weak self] in self?.isReady ?? false }),
             logger: logger.named("admin"), registry: metrics)
         do {
@@ -132,15 +139,20 @@ final class Agent: Sendable {
         adminAddress.withLock { $0 = admin.address }
         registerMetrics(store: store)
 
+        // SIGHUP is caught from here on, before anyone is told the node is ready, so
+        // `systemctl reload` never meets the default action (exit), with or without --https.
+        let hangups = ReloadSignal.stream()
         ready.store(true, ordering: .releasing)
         logger.info("glb agent ready", [
             "node": config.node, "region": config.region, "admin": admin.address.map { "\($0)" } ?? "-",
             "dns": dns?.address.map { "\($0)" } ?? "off", "http": proxy?.address.map { "\($0)" } ?? "off",
+            "https": proxy?.httpsAddress.map { "\($0)" } ?? "off",
             "gossip": gossip.map { "\($0.address)" } ?? "off",
             "data": config.dataDirectory, "zones": config.zones.joined(separator: ","),
             "startup_ms": String((clock.now - started).milliseconds),
         ])
-        onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address, http: proxy?.address, gossip: gossip?.address))
+        onReady(Endpoints(admin: admin.address ?? config.admin, dns: dns?.address, http: proxy?.address, https: proxy?.httpsAddress,
+                          gossip: gossip?.address))
 
         let peers = gossip.map { PeerLink(agent: $0.agent, metadata: metadata) }
         await withTaskGroup(of: Void.self) { tasks in
@@ -154,6 +166,19 @@ final class Agent: Sendable {
             tasks.addTask { await self.followHealth(prober, routing, store, peers) }
             tasks.addTask { await self.collectTombstones(store) }
             tasks.addTask { await self.watchGeo(geo, routing) }
+            if let certificates { tasks.addTask { await certificates.watch() } }
+            tasks.addTask {
+                for await _ in hangups {
+                    if let certificates { certificates.requestReload() }
+                    if geo.databasePath != nil || geo.cidrMapPath != nil {
+                        self.logger.info("SIGHUP: checking the geo files")
+                        if let sources = geo.reloadIfChanged() { await routing.geoChanged(sources) }
+                    }
+                    if certificates == nil, geo.databasePath == nil, geo.cidrMapPath == nil {
+                        self.logger.info("SIGHUP: nothing to reload (no --certs, --geoip or --geo-cidr-map)")
+                    }
+                }
+            }
             await shutdown()
             tasks.cancelAll()
         }
@@ -243,6 +268,17 @@ final class Agent: Sendable {
         }
     }
 
+    /// The certificates for --https, loaded before anything listens: a directory with no usable
+    /// pair stops the agent with every reason, instead of failing every handshake later.
+    private func loadCertificates() throws -> CertificateStore? {
+        guard let directory = config.certificates, config.https != nil else { return nil }
+        do {
+            return try CertificateStore(directory: directory, logger: logger.named("tls"), registry: metrics, clock: clock)
+        } catch {
+            throw AgentError("--certs: \(error)")
+        }
+    }
+
     private func openStore() throws -> Store {
         let directory = config.dataDirectory
         // mkdir -p, mode 0700 (the store holds tokens' audit trail and the whole config).
@@ -325,12 +361,6 @@ final class Agent: Sendable {
                 group.addTask {
                     while !Task.isCancelled {
                         do { try await self.clock.sleep(until: self.clock.now + self.config.geoPollInterval) } catch { return }
-                        if let sources = geo.reloadIfChanged() { await routing.geoChanged(sources) }
-                    }
-                }
-                group.addTask {
-                    for await _ in ReloadSignal.events() {
-                        self.logger.info("SIGHUP: checking the geo files")
                         if let sources = geo.reloadIfChanged() { await routing.geoChanged(sources) }
                     }
                 }

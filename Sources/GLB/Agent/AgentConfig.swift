@@ -14,6 +14,12 @@ struct AgentConfig: Sendable {
     var dns: SocketAddress?
     var http: SocketAddress?
     var httpDefaultService: String?
+    /// Where to terminate TLS for the reverse proxy; set together with `certificates`.
+    var https: SocketAddress?
+    /// The directory of PEM certificates for `https`.
+    var certificates: String?
+    /// PEM roots that https clusters' certificates must chain to, instead of the system store.
+    var upstreamCA: String?
     var admin = SocketAddress(ip: .v4(0x7F00_0001), port: 9090)
     var adminToken: String?
     var readToken: String?
@@ -73,6 +79,10 @@ struct AgentConfig: Sendable {
         .init("dns", value: "ADDR:PORT", env: "GLB_DNS", help: "serve DNS over UDP and TCP here (default: off)"),
         .init("http", value: "ADDR:PORT", env: "GLB_HTTP", help: "serve the HTTP reverse proxy here (default: off)"),
         .init("http-default-service", value: "FQDN", env: "GLB_HTTP_DEFAULT_SERVICE", help: "the service for HTTP requests whose Host matches none, e.g. www.glb.example."),
+        .init("https", value: "ADDR:PORT", env: "GLB_HTTPS", help: "terminate TLS and serve the reverse proxy here (needs --certs; default: off)"),
+        .init("certs", value: "DIR", env: "GLB_CERTS",
+              help: "PEM certificates for --https: NAME.crt + NAME.key, or NAME.pem holding both; default.* serves unknown names. Reloaded on SIGHUP and on change"),
+        .init("upstream-ca", value: "FILE", env: "GLB_UPSTREAM_CA", help: "PEM roots that https clusters' certificates must chain to (default: the system store)"),
         .init("admin", value: "ADDR:PORT", env: "GLB_ADMIN", help: "the admin REST API (default 127.0.0.1:9090)"),
         .init("admin-token", value: "TOKEN", env: "GLB_ADMIN_TOKEN", help: "bearer token that writes must carry; required off loopback"),
         .init("read-token", value: "TOKEN", env: "GLB_READ_TOKEN", help: "bearer token that reads must carry (optional)"),
@@ -174,6 +184,7 @@ struct AgentConfig: Sendable {
             throw UsageError("--gossip \(gossip) listens on every address: set --advertise IP so peers are told one they can reach")
         }
         try parseGeo(args)
+        try parseTLS(args)
     }
 
     /// The address this node is answered with in proxy mode, when it has one.
@@ -209,6 +220,27 @@ struct AgentConfig: Sendable {
                 throw UsageError("--location: expected LAT,LONG in degrees such as 53.35,-6.26, got \"\(text)\"")
             }
             location = (latitude, longitude)
+        }
+    }
+
+    /// --https, --certs and --upstream-ca. Only what can be checked without loading: the
+    /// certificates themselves are loaded (and refused with every reason) when the agent starts.
+    private mutating func parseTLS(_ args: Arguments) throws(UsageError) {
+        https = try Self.address(args, "https")
+        certificates = args.value("certs")
+        switch (https, certificates) {
+        case (nil, nil): break
+        case (_?, nil): throw UsageError("--https needs --certs DIR (or GLB_CERTS): the directory of PEM certificates to serve")
+        case (nil, _?): throw UsageError("--certs is only used with --https ADDR:PORT (or GLB_HTTPS)")
+        case (_?, let directory?):
+            var info = stat()
+            guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+                throw UsageError("--certs: \(directory) is not a directory")
+            }
+        }
+        if let file = args.value("upstream-ca") {
+            guard FileManager.default.isReadableFile(atPath: file) else { throw UsageError("--upstream-ca: cannot read \(file)") }
+            upstreamCA = file
         }
     }
 

@@ -41,12 +41,19 @@ struct RouteCompiler {
                                  priority: cluster.priority, state: Self.state(cluster.state),
                                  healthy: health[cluster.key]?.answerable ?? true,
                                  locallyHealthy: health[cluster.key]?.local ?? true, countries: cluster.countries,
-                                 continents: cluster.continents, latitude: cluster.latitude, longitude: cluster.longitude)
+                                 continents: cluster.continents, latitude: cluster.latitude, longitude: cluster.longitude,
+                                 tls: cluster.tls ? UpstreamTLS(serverName: cluster.tlsServerName ?? Self.serverName(service.fqdn),
+                                                                verify: cluster.tlsVerify) : nil)
                 },
                 canary: canaries[service.name].map { CanaryInput(cluster: $0.cluster, percent: $0.percent) },
                 ingress: service.mode == .proxy ? ingress.map { ClusterInput(name: $0.name, region: $0.region, addresses: [$0.address]) } : nil)
         }
         return RouteInput(generation: generation, zones: zones, services: services)
+    }
+
+    /// SNI carries a host name without the root's trailing dot (RFC 6066 §3).
+    static func serverName(_ fqdn: String) -> String {
+        fqdn.hasSuffix(".") ? String(fqdn.dropLast()) : fqdn
     }
 
     static func policy(_ policy: RoutingPolicy) -> RoutePolicy {

@@ -15,6 +15,9 @@ struct ClusterCommand {
         .init("lon", value: "DEGREES", help: "longitude, for proximity routing"),
         .init("countries", value: "CC,...", repeatable: true, help: "ISO 3166-1 country codes geo routing sends here first, e.g. GB,IE"),
         .init("continents", value: "CC,...", repeatable: true, help: "continent codes (AF AN AS EU NA OC SA) geo routing sends here next"),
+        .flag("tls", help: "the proxy speaks HTTPS to this cluster, verifying its certificate"),
+        .init("tls-server-name", value: "NAME", help: "SNI and the name to verify (default: the service's FQDN; needs --tls)"),
+        .flag("tls-no-verify", help: "accept any certificate from this cluster (needs --tls)"),
     ]
 
     func run(_ argv: [String]) throws -> ExitCode {
@@ -42,6 +45,9 @@ struct ClusterCommand {
         for field in ["countries", "continents"] where !args.list(field).isEmpty {
             body.append((field, .array(args.list(field).map { .string($0) })))
         }
+        if args.flag("tls") { body.append(("tls", .bool(true))) }
+        if let name = args.value("tls-server-name") { body.append(("tls_server_name", .string(name))) }
+        if args.flag("tls-no-verify") { body.append(("tls_verify", .bool(false))) }
         let (service, name) = (args.positionals[0], args.positionals[1])
         let result = try cli.client(args).request("PUT", Self.path(service, name), body: .object(body))
         if !cli.printJSON(args, result) {

@@ -14,6 +14,7 @@ struct StatusCommand {
         let node = status["node"]
         cli.console.out("node \(node?["name"]?.cell ?? "-") (region \(node?["region"]?.cell ?? "-")), config version \(status["config_version"]?.cell ?? "-"),\(status["members"].map { " \($0.cell) live members," } ?? "") up \(status["uptime_s"]?.cell ?? "-")s")
         let services = status["services"]?.arrayValue ?? []
+        printCertificates(status["tls_certificates"]?.arrayValue ?? [])
         if services.isEmpty {
             cli.console.out("no services yet: add one with 'glb service add NAME --zone ZONE'")
             return .success
@@ -52,5 +53,21 @@ struct StatusCommand {
             table.add([node["name"]?.cell ?? "-", node["region"]?.cell ?? "-", node["status"]?.cell ?? "-", node["config_version"]?.cell ?? "-"])
         }
         cli.console.out(table.render())
+    }
+
+    /// The certificates --https serves, soonest expiry first, so the one to renew is on top.
+    private func printCertificates(_ certificates: [JSONValue]) {
+        guard !certificates.isEmpty else { return }
+        var table = Table("CERTIFICATE", "NAMES", "EXPIRES", "DAYS LEFT", "STATE")
+        func days(_ certificate: JSONValue) -> Int { certificate["days_to_expiry"].flatMap { Int($0.cell) } ?? Int.max }
+        let sorted = certificates.sorted { days($0) < days($1) }
+        for certificate in sorted {
+            let name = (certificate["name"]?.cell ?? "-") + (certificate["default"] == .bool(true) ? " (default)" : "")
+            let state = certificate["state"]?.cell ?? "-"
+            table.add([name, certificate["dns_names"]?.cell ?? "-", certificate["not_after"]?.cell ?? "-",
+                       certificate["days_to_expiry"]?.cell ?? "-", state == "ok" ? "ok" : state.uppercased()])
+        }
+        cli.console.out(table.render())
+        cli.console.out("")
     }
 }

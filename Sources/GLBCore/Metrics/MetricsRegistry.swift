@@ -46,6 +46,17 @@ package final class MetricsRegistry: Sendable {
         metric(name, help: help, kind: .histogram, labels: labels) { .histogram(Histogram(bounds: bounds)) }.asHistogram!
     }
 
+    /// Drops one series (a certificate that left the directory must not keep reporting its
+    /// expiry); the family goes when its last series does. Handles already given out keep working
+    /// but are no longer rendered.
+    package func remove(_ name: String, labels: [String: String]) {
+        let key = Self.renderLabels(labels)
+        families.withLock { families in
+            families[name]?.series[key] = nil
+            if families[name]?.series.isEmpty == true { families[name] = nil }
+        }
+    }
+
     /// Runs `collect` before every render: for gauges that are cheaper to read on demand
     /// (open connections, pool sizes) than to keep current.
     package func onCollect(_ collect: @escaping @Sendable () -> Void) {

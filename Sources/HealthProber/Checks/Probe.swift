@@ -103,7 +103,7 @@ package final class Probe: Selectable {
                 case .http: phase = .sending
                 case .https:
                     let probed = target.probeAddress
-                    guard let tls, let session = TLSSession(context: tls, fd: fd, serverName: target.spec.host, address: probed.ip,
+                    guard let tls, let session = TLSSession.client(context: tls, fd: fd, serverName: target.spec.host, address: probed.ip,
                                                             verify: target.spec.tlsVerify) else {
                         return finish(.failure(ProbeFailure(.tlsHandshake, "SSL_new: \(TLSErrors.drain() ?? "failed")")))
                     }
@@ -111,7 +111,7 @@ package final class Probe: Selectable {
                     phase = .handshaking
                 }
             case .handshaking:
-                guard proceed(session!.handshake()) else { return }
+                guard proceed(IOStep(session!.handshake(), during: "the TLS handshake")) else { return }
                 phase = .sending
             case .sending:
                 guard proceed(send()) else { return }
@@ -150,7 +150,7 @@ package final class Probe: Selectable {
     }
 
     private func send() -> IOStep {
-        if let session { return session.send(&outbound) }
+        if let session { return IOStep(session.send(&outbound), during: "sending the request") }
         do throws(SystemError) {
             return try Socket.flush(fd, &outbound) ? .done(0) : .wantWrite
         } catch {
@@ -159,7 +159,7 @@ package final class Probe: Selectable {
     }
 
     private func receive() -> IOStep {
-        if let session { return session.receive(into: &inbound) }
+        if let session { return IOStep(session.receive(into: &inbound), during: "reading the response") }
         do throws(SystemError) {
             guard let count = try Socket.read(fd, into: &inbound) else { return .wantRead }
             return count == 0 ? .endOfStream : .done(count)

@@ -19,8 +19,17 @@ import Synchronization
 package final class HTTPProxy: Sendable {
     /// Listener, limits, timeouts, pool, passive health, logging.
     package struct Configuration: Sendable {
-        /// Where to listen.
-        package var address: SocketAddress
+        /// Where to listen for plain HTTP; nil: HTTPS only.
+        package var address: SocketAddress?
+        /// Where to listen for HTTPS (TLS terminated on the loops with `certificates`); nil: none.
+        package var httpsAddress: SocketAddress?
+        /// The certificates for `httpsAddress`.
+        package var certificates: CertificateStore?
+        /// A PEM bundle that `https` upstreams' certificates must chain to, instead of the
+        /// system's trust store (a private CA).
+        package var upstreamTrustRootsFile: String?
+        /// The longest a client's TLS handshake may take.
+        package var handshakeTimeout: Duration = .seconds(10)
         /// The service (an FQDN, `www.glb.example.`) for requests whose Host names no service,
         /// such as `Host: 127.0.0.1:8080` from a benchmark tool; nil answers those with 404.
         package var defaultService: String?
@@ -56,7 +65,7 @@ package final class HTTPProxy: Sendable {
         package var limits = HTTPLimits()
 
         /// The defaults, listening on `address`.
-        package init(address: SocketAddress, defaultService: String? = nil) {
+        package init(address: SocketAddress?, defaultService: String? = nil) {
             self.address = address
             self.defaultService = defaultService
         }
@@ -72,7 +81,10 @@ package final class HTTPProxy: Sendable {
     let idleUpstreams = Atomic<Int>(0)
     let bufferHighWater = Atomic<Int>(0)
     private let states = Mutex<[LoopBound<ProxyLoopState>]>([])
-    private let boundAddress = Mutex<SocketAddress?>(nil)
+    private let boundAddress = Mutex<(plain: SocketAddress?, https: SocketAddress?)>((nil, nil))
+    /// The client context for `https` upstreams; nil if it could not be set up (logged; those
+    /// upstreams then fail as connect failures).
+    let upstreamTLS: TLSContext?
 
     /// A proxy that will serve `loops` once started.
     package init(configuration: Configuration, loops: [EventLoop], publisher: SnapshotPublisher, logger: Logger, registry: MetricsRegistry) {
@@ -82,6 +94,12 @@ package final class HTTPProxy: Sendable {
         self.logger = logger
         self.registry = registry
         metrics = ProxyMetrics(registry: registry)
+        do {
+            upstreamTLS = try TLSContext(trustRootsFile: configuration.upstreamTrustRootsFile)
+        } catch {
+            logger.error("cannot set up TLS for https upstreams; they will fail", ["error": "\(error)"])
+            upstreamTLS = nil
+        }
         registry.onCollect { [weak self] in
             guard let self else { return }
             self.metrics.clientConnections.set(Double(self.connections.count))
@@ -89,26 +107,30 @@ package final class HTTPProxy: Sendable {
         }
     }
 
-    /// Where the proxy listens (the real port when configured with port 0).
-    package var address: SocketAddress? { boundAddress.withLock { $0 } }
+    /// Where the proxy listens for HTTP (the real port when configured with port 0).
+    package var address: SocketAddress? { boundAddress.withLock { $0.plain } }
+
+    /// Where the proxy listens for HTTPS.
+    package var httpsAddress: SocketAddress? { boundAddress.withLock { $0.https } }
 
     /// The most bytes one connection has held buffered at once (its client's and its upstream's
     /// buffers together) since start: tests use it to show bodies stream in bounded memory.
     package var bufferedBytesHighWater: Int { bufferHighWater.load(ordering: .relaxed) }
 
-    /// Binds one listener per loop and starts serving.
+    /// Binds one listener per loop (two with HTTPS) and starts serving.
     package func start() async throws(SystemError) {
-        var address = configuration.address
+        precondition(configuration.httpsAddress == nil || configuration.certificates != nil, "HTTPS needs certificates")
+        var addresses = (plain: configuration.address, https: configuration.httpsAddress)
         for (index, loop) in loops.enumerated() {
-            let bindTo = address
-            address = try await loop.submit { () throws(SystemError) -> SocketAddress in
+            let bindTo = addresses
+            addresses = try await loop.submit { () throws(SystemError) -> (plain: SocketAddress?, https: SocketAddress?) in
                 let seed = UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: loop.clock.wallMilliseconds)
-                let state = try ProxyLoopState(proxy: self, loop: loop, address: bindTo, seed: seed)
+                let state = try ProxyLoopState(proxy: self, loop: loop, plain: bindTo.plain, https: bindTo.https, seed: seed)
                 self.states.withLock { $0.append(LoopBound(state, loop: loop)) }
-                return state.boundAddress        // later loops share the port the first one got
+                return state.boundAddresses      // later loops share the ports the first one got
             }
         }
-        boundAddress.withLock { $0 = address }
+        boundAddress.withLock { $0 = addresses }
     }
 
     /// Stops accepting and closes idle connections; requests in flight finish (their responses

@@ -26,11 +26,14 @@ package enum HeadRewriter {
         package var clientAddress: [UInt8]
         /// A fresh id, used only when the request has no `X-Request-Id`.
         package var requestID: (UInt64, UInt64)
+        /// The client connection is TLS: `X-Forwarded-Proto: https`.
+        package var https: Bool
 
         /// Memberwise.
-        package init(clientAddress: [UInt8], requestID: (UInt64, UInt64)) {
+        package init(clientAddress: [UInt8], requestID: (UInt64, UInt64), https: Bool = false) {
             self.clientAddress = clientAddress
             self.requestID = requestID
+            self.https = https
         }
     }
 
@@ -66,7 +69,11 @@ package enum HeadRewriter {
             }
         }
         buffer.writeBytes(context.clientAddress)
-        literal("\r\nX-Forwarded-Proto: http\r\n", into: &buffer)
+        if context.https {
+            literal("\r\nX-Forwarded-Proto: https\r\n", into: &buffer)
+        } else {
+            literal("\r\nX-Forwarded-Proto: http\r\n", into: &buffer)
+        }
         if let host {
             literal("X-Forwarded-Host: ", into: &buffer)
             buffer.writeBytes(host)

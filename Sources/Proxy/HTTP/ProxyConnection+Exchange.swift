@@ -90,7 +90,7 @@ extension ProxyConnection {
             exchange.endpoint = choice.endpoint
             exchange.cluster = Int(state.snapshot.endpoints[choice.endpoint].cluster)
             let address = state.address(ofEndpoint: choice.endpoint)
-            switch state.upstream(for: address) {
+            switch state.upstream(for: address, tls: state.snapshot.clusters[exchange.cluster].tls) {
             case .success(let connection):
                 connection.owner = self
                 upstream = connection
@@ -105,7 +105,7 @@ extension ProxyConnection {
                     }
                 }
                 connection.parser.expectResponse(to: exchange.head!.method)
-                let context = HeadRewriter.RequestContext(clientAddress: clientText, requestID: exchange.requestID)
+                let context = HeadRewriter.RequestContext(clientAddress: clientText, requestID: exchange.requestID, https: tls != nil)
                 HeadRewriter.writeRequest(exchange.head!, context: context, into: &connection.outbound)
                 if !exchange.replay.isEmpty { connection.outbound.writeBytes(exchange.replay.readableView) }
                 return true

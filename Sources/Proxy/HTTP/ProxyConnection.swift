@@ -12,6 +12,10 @@ import GLBCore
 /// `highWaterMark` bytes, and the side producing them loses EPOLLIN until the other side drains
 /// (level-triggered epoll would otherwise spin on a full buffer: TOOLCHAIN.md pitfall 10).
 ///
+/// On the HTTPS listener the connection first runs the TLS handshake (`handshaking`, with the
+/// handshake timeout as its deadline); after that every byte goes through `tls` and the phases
+/// above are exactly those of plain HTTP: the same exchange, upstream and response code.
+///
 /// One timer per connection, armed lazily: `deadline` moves with every request, and the timer is
 /// rescheduled only when it fires early or a deadline comes sooner, so most requests touch no timer.
 final class ProxyConnection: Selectable {
@@ -50,7 +54,14 @@ final class ProxyConnection: Selectable {
     var exchange = Exchange()
     var upstream: UpstreamConnection?
 
-    init(fd: CInt, peer: SocketAddress?, state: ProxyLoopState, now: Instant) {
+    /// The TLS session of an HTTPS connection; nil for plain HTTP.
+    let tls: TLSSession?
+    /// The certificate table `tls` was made from, kept alive for the SNI callback.
+    private let certificates: CertificateTable?
+    /// The TLS handshake has not completed yet.
+    private var handshaking: Bool
+
+    init(fd: CInt, peer: SocketAddress?, state: ProxyLoopState, tls: TLSSession? = nil, certificates: CertificateTable? = nil, now: Instant) {
         descriptor = fd
         self.state = state
         proxy = state.proxy
@@ -61,21 +72,65 @@ final class ProxyConnection: Selectable {
         var limits = state.proxy.configuration.limits
         limits.maxBodyBytes = state.proxy.configuration.maxRequestBodyBytes
         parser = HTTPParser(kind: .request, limits: limits)
+        self.tls = tls
+        self.certificates = certificates
+        handshaking = tls != nil
         Socket.setNoDelay(fd)
-        setDeadline(.idle, now + state.proxy.configuration.idleTimeout, now: now)
+        if tls != nil {
+            setDeadline(.header, now + state.proxy.configuration.handshakeTimeout, now: now)
+        } else {
+            setDeadline(.idle, now + state.proxy.configuration.idleTimeout, now: now)
+        }
     }
 
     // MARK: Events
 
     func readable(now: Instant) {
         guard phase != .closed else { return }
+        if handshaking, let tls {
+            continueHandshake(tls, now: now)
+            return
+        }
         let wasEmpty = inbound.isEmpty
+        guard readClient() else { return }
+        if wasEmpty, !inbound.isEmpty, phase == .idle, deadlineKind == .idle {
+            setDeadline(.header, now + proxy.configuration.headerTimeout, now: now)
+        }
+        pump(now: now)
+    }
+
+    func writable(now: Instant) {
+        if handshaking, let tls {
+            continueHandshake(tls, now: now)
+            return
+        }
+        pump(now: now)
+    }
+
+    /// Reads what the client sent, up to the high-water mark. False if it closed the connection.
+    private func readClient() -> Bool {
         while !readClosed, inbound.readableBytes < highWater {
+            // Between requests only a head is expected: offer 4 KiB, not 16, so a connection
+            // that carries one small request (Connection: close) does not allocate and zero
+            // 16 KiB for it. A longer head just takes another read; bodies get the full chunk.
+            let chunk = phase == .idle ? 4096 : 16384
+            if let tls {
+                switch tls.receive(into: &inbound, chunk: chunk) {
+                case .done:
+                    // SSL_read returns one record at a time. A short one with nothing left in
+                    // OpenSSL's buffers drained what had arrived; more would still be in the
+                    // socket, where level-triggered epoll sees it, so skip the EAGAIN read
+                    // (the same rule as the plain path below).
+                    if inbound.writableBytes > 0, !tls.hasPending { return true }
+                case .wantRead, .wantWrite: return true
+                case .endOfStream: readClosed = true
+                case .failed:
+                    close()
+                    return false
+                }
+                continue
+            }
             do {
-                // Between requests only a head is expected: offer 4 KiB, not 16, so a connection
-                // that carries one small request (Connection: close) does not allocate and zero
-                // 16 KiB for it. A longer head just takes another read; bodies get the full chunk.
-                let chunk = phase == .idle ? 4096 : 16384
                 guard let count = try Socket.read(descriptor, into: &inbound, chunk: chunk) else { break }
                 if count == 0 { readClosed = true }
                 // A read that did not fill the space offered drained the socket: asking again
@@ -84,21 +139,40 @@ final class ProxyConnection: Selectable {
                 else if inbound.writableBytes > 0 { break }
             } catch {
                 close()                           // reset by the client: nothing to answer
-                return
+                return false
             }
         }
-        if wasEmpty, !inbound.isEmpty, phase == .idle, deadlineKind == .idle {
-            setDeadline(.header, now + proxy.configuration.headerTimeout, now: now)
-        }
-        pump(now: now)
+        return true
     }
 
-    func writable(now: Instant) {
-        pump(now: now)
+    /// Drives the server handshake (RFC 8446 §2); once done, the connection is an ordinary
+    /// keep-alive connection waiting for its first request.
+    private func continueHandshake(_ tls: TLSSession, now: Instant) {
+        switch tls.handshake() {
+        case .done:
+            handshaking = false
+            (tls.resumed ? proxy.metrics.tlsResumed : proxy.metrics.tlsHandshakes).increment()
+            setDeadline(.idle, now + proxy.configuration.idleTimeout, now: now)
+            readable(now: now)                   // the request may have come with the Finished
+        case .wantRead:
+            setInterest(.read)
+        case .wantWrite:
+            setInterest(.write)
+        case .endOfStream:
+            state.handshakeFailed(side: "client", reason: "eof")
+            close()
+        case .failed(let failure):
+            state.handshakeFailed(side: "client", reason: failure.reason)
+            close()
+        }
     }
 
     func upstreamReadable(_ upstream: UpstreamConnection, now: Instant) {
         guard upstream === self.upstream else { return }
+        if upstream.connecting {
+            upstreamConnectProgressed(upstream, now: now)     // an https upstream's handshake
+            return
+        }
         upstream.fill(limit: highWater)
         pump(now: now)
     }
@@ -106,16 +180,40 @@ final class ProxyConnection: Selectable {
     func upstreamWritable(_ upstream: UpstreamConnection, now: Instant) {
         guard upstream === self.upstream else { return }
         if upstream.connecting {
+            upstreamConnectProgressed(upstream, now: now)
+            return
+        }
+        pump(now: now)
+    }
+
+    /// The connect (and for an https cluster, the TLS handshake after it) moved on.
+    private func upstreamConnectProgressed(_ upstream: UpstreamConnection, now: Instant) {
+        if upstream.handshakeWants == nil, upstream.tls == nil {
             let error = Socket.pendingError(upstream.descriptor)
             guard error == 0 else {
                 upstreamFailed(.connectFailed, now: now)
                 pump(now: now)
                 return
             }
-            upstream.connecting = false
-            if let timer = upstream.connectTimer { loop.cancel(timer) }
-            upstream.connectTimer = nil
         }
+        if upstream.key.tls != nil {
+            switch upstream.continueHandshake(context: proxy.upstreamTLS) {
+            case nil:
+                flushAndWatch()                  // wait for what the handshake wants
+                return
+            case .failure(let failure)?:
+                state.handshakeFailed(side: "upstream", reason: failure.reason)
+                proxy.logger.warning("upstream TLS handshake failed", ["upstream": "\(upstream.address)", "error": failure.message])
+                upstreamFailed(.connectFailed, now: now)
+                pump(now: now)
+                return
+            case .success?:
+                break
+            }
+        }
+        upstream.connecting = false
+        if let timer = upstream.connectTimer { loop.cancel(timer) }
+        upstream.connectTimer = nil
         pump(now: now)
     }
 
@@ -126,6 +224,18 @@ final class ProxyConnection: Selectable {
     func pump(now: Instant) {
         while true {
             var progress = false
+            // Bytes OpenSSL buffered while there was no room: epoll will never announce them,
+            // so take them now that there is. (Only progress if bytes moved: an incomplete
+            // record also counts as pending, and waits for the socket.)
+            if let tls, tls.hasPending, !readClosed, inbound.readableBytes < highWater {
+                guard readClient() else { return }
+            }
+            if let upstream, !upstream.connecting, let upstreamTLS = upstream.tls, upstreamTLS.hasPending, !upstream.readClosed,
+               upstream.inbound.readableBytes < highWater {
+                let before = upstream.inbound.readableBytes
+                upstream.fill(limit: highWater)
+                if upstream.inbound.readableBytes != before || upstream.readClosed { progress = true }
+            }
             switch phase {
             case .idle:
                 progress = readHead(now: now)
@@ -154,6 +264,13 @@ final class ProxyConnection: Selectable {
             upstream.outbound.clear()
         }
         if !outbound.isEmpty {
+            if let tls {
+                if case .failed = tls.send(&outbound) {
+                    close()
+                    return false
+                }
+                return true
+            }
             do {
                 _ = try Socket.flush(descriptor, &outbound)
             } catch {
@@ -193,7 +310,11 @@ final class ProxyConnection: Selectable {
         setInterest(wanted)
         if let upstream {
             var up: Interest = []
-            if upstream.connecting || !upstream.outbound.isEmpty { up.insert(.write) }
+            if upstream.connecting {
+                up = upstream.handshakeWants ?? .write
+            } else if !upstream.outbound.isEmpty {
+                up.insert(.write)
+            }
             if !upstream.connecting, !upstream.readClosed, outbound.readableBytes < highWater,
                upstream.inbound.readableBytes < highWater { up.insert(.read) }
             upstream.setInterest(up)
@@ -235,7 +356,9 @@ final class ProxyConnection: Selectable {
     /// Answers `status` with a short plain-text body. Keeps the connection only when the request
     /// (if any) was read completely and the client wants keep-alive.
     func answer(status: Int, close: Bool, now: Instant) {
-        let closing = close || draining || readClosed
+        // RFC 9112 §9.6: a client that sent `Connection: close` (or HTTP/1.0 without keep-alive)
+        // gets its connection closed after this answer, as proxied responses already do.
+        let closing = close || draining || readClosed || exchange.head.map { !$0.keepAlive } == true
         if let upstream {
             self.upstream = nil
             state.release(upstream, reusable: false, now: now)
@@ -286,6 +409,11 @@ final class ProxyConnection: Selectable {
             timer = loop.schedule(at: deadline) { [unowned self] in self.timerFired() }
             return
         }
+        if handshaking {
+            state.handshakeFailed(side: "client", reason: "timeout")
+            close()
+            return
+        }
         switch deadlineKind {
         case .idle:
             if phase == .idle, inbound.isEmpty { close() }
@@ -313,6 +441,7 @@ final class ProxyConnection: Selectable {
             self.upstream = nil
             upstream.close()
         }
+        tls?.shutdown()                          // close_notify if the socket takes it now
         loop.deregister(self)
         closeDescriptor(descriptor)
         state.removed(self)

@@ -7,7 +7,7 @@ import Synchronization
 final class ProxyLoopState {
     unowned let proxy: HTTPProxy
     let loop: EventLoop
-    let boundAddress: SocketAddress
+    let boundAddresses: (plain: SocketAddress?, https: SocketAddress?)
     var snapshot: RoutingSnapshot
     var router = Router()
     var rng: SplitMix64
@@ -19,28 +19,43 @@ final class ProxyLoopState {
     /// `configuration.defaultService` resolved in `snapshot`, or -1.
     private(set) var defaultService = -1
     private var defaultServiceGeneration: UInt64 = .max
-    private var listener: ProxyListener?
+    private var listeners: [ProxyListener] = []
+    /// The certificate table new TLS connections use; refreshed at each TLS accept.
+    private var certificates: CertificateTable?
+    /// Handshake failure counters by side and reason, cached: the registry takes a lock.
+    private var handshakeFailureCounters: [String: Counter] = [:]
     private var connections: [ObjectIdentifier: ProxyConnection] = [:]
     private(set) var draining = false
     private var closed = false
 
-    init(proxy: HTTPProxy, loop: EventLoop, address: SocketAddress, seed: UInt64) throws(SystemError) {
+    init(proxy: HTTPProxy, loop: EventLoop, plain: SocketAddress?, https: SocketAddress?, seed: UInt64) throws(SystemError) {
         self.proxy = proxy
         self.loop = loop
         rng = SplitMix64(seed: seed)
         outliers = OutlierDetector(configuration: proxy.configuration.outlier)
         pool = UpstreamPool(maxPerAddress: proxy.configuration.maxIdlePerUpstream, idleTimeout: proxy.configuration.poolIdleTimeout)
         snapshot = proxy.publisher.snapshot
-        let listener = try ProxyListener(address: address)
-        boundAddress = Socket.localAddress(listener.descriptor) ?? address
-        listener.state = self
-        self.listener = listener
-        do throws(SystemError) {
-            try loop.register(listener, interest: .read)
-        } catch {
-            closeDescriptor(listener.descriptor)
-            throw error
+        var bound: (plain: SocketAddress?, https: SocketAddress?) = (nil, nil)
+        var opened: [ProxyListener] = []
+        for (address, tls) in [(plain, false), (https, true)] {
+            guard let address else { continue }
+            do throws(SystemError) {
+                let listener = try ProxyListener(address: address, tls: tls)
+                opened.append(listener)
+                try loop.register(listener, interest: .read)
+                let local = Socket.localAddress(listener.descriptor) ?? address
+                if tls { bound.https = local } else { bound.plain = local }
+            } catch {
+                for listener in opened {
+                    loop.deregister(listener)
+                    closeDescriptor(listener.descriptor)
+                }
+                throw error
+            }
         }
+        boundAddresses = bound
+        listeners = opened
+        for listener in opened { listener.state = self }
         loop.addTickHook { [weak self] in
             guard let self else { return }
             let previous = self.snapshot
@@ -142,13 +157,24 @@ final class ProxyLoopState {
 
     // MARK: Connections
 
-    func accepted(fd: CInt, peer: SocketAddress?, now: Instant) {
+    func accepted(fd: CInt, peer: SocketAddress?, tls: Bool, now: Instant) {
         guard !draining, proxy.connections.admit(limit: proxy.configuration.maxConnections) else {
             proxy.metrics.rejectedConnections.increment()
             closeDescriptor(fd)
             return
         }
-        let connection = ProxyConnection(fd: fd, peer: peer, state: self, now: now)
+        var session: TLSSession?
+        if tls, let store = proxy.configuration.certificates {
+            store.refresh(&certificates)
+            guard let table = certificates, let ssl = table.makeSSL() else {
+                handshakeFailed(side: "client", reason: "other")
+                closeDescriptor(fd)
+                proxy.connections.closed()
+                return
+            }
+            session = TLSSession(ssl: ssl, fd: fd, server: true)
+        }
+        let connection = ProxyConnection(fd: fd, peer: peer, state: self, tls: session, certificates: tls ? certificates : nil, now: now)
         do {
             try loop.register(connection, interest: .read)
             connections[ObjectIdentifier(connection)] = connection
@@ -179,15 +205,25 @@ final class ProxyLoopState {
         }
     }
 
-    /// A pooled connection to `address`, or a new one. Nil with the error if connect(2) failed at once.
-    func upstream(for address: SocketAddress) -> Result<UpstreamConnection, SystemError> {
-        if let pooled = pool.take(address) {
+    /// Counts a failed TLS handshake.
+    func handshakeFailed(side: String, reason: String) {
+        let key = side + "/" + reason
+        if let counter = handshakeFailureCounters[key] { counter.increment(); return }
+        let counter = proxy.metrics.handshakeFailures(side: side, reason: reason)
+        handshakeFailureCounters[key] = counter
+        counter.increment()
+    }
+
+    /// A pooled connection to `address` (with the same TLS settings), or a new one. Nil with the
+    /// error if connect(2) failed at once.
+    func upstream(for address: SocketAddress, tls: UpstreamTLS?) -> Result<UpstreamConnection, SystemError> {
+        if let pooled = pool.take(UpstreamKey(address: address, tls: tls)) {
             proxy.idleUpstreams.wrappingSubtract(1, ordering: .relaxed)
             proxy.metrics.poolReused.increment()
             return .success(pooled)
         }
         do throws(SystemError) {
-            let fresh = try UpstreamConnection(address: address, state: self)
+            let fresh = try UpstreamConnection(key: UpstreamKey(address: address, tls: tls), state: self)
             proxy.metrics.poolNew.increment()
             return .success(fresh)
         } catch {
@@ -214,11 +250,11 @@ final class ProxyLoopState {
     /// after their current response.
     func beginDrain() {
         draining = true
-        if let listener {
+        for listener in listeners {
             loop.deregister(listener)
             closeDescriptor(listener.descriptor)
-            self.listener = nil
         }
+        listeners.removeAll()
         let pooled = pool.removeAll()
         proxy.idleUpstreams.wrappingSubtract(pooled.count, ordering: .relaxed)
         for connection in pooled { connection.close() }
@@ -247,13 +283,16 @@ struct SkipFilter: EndpointFilter {
     }
 }
 
-/// One loop's listening socket (SO_REUSEPORT: the kernel spreads connections across loops).
+/// One loop's listening socket (SO_REUSEPORT: the kernel spreads connections across loops),
+/// plain HTTP or HTTPS.
 final class ProxyListener: Selectable {
     let descriptor: CInt
+    let tls: Bool
     weak var state: ProxyLoopState?
 
-    init(address: SocketAddress) throws(SystemError) {
+    init(address: SocketAddress, tls: Bool) throws(SystemError) {
         descriptor = try Socket.listenTCP(address, reusePort: true)
+        self.tls = tls
     }
 
     func readable(now: Instant) {
@@ -268,7 +307,7 @@ final class ProxyListener: Selectable {
                 return
             }
             guard let accepted else { return }
-            state.accepted(fd: accepted.fd, peer: accepted.peer, now: now)
+            state.accepted(fd: accepted.fd, peer: accepted.peer, tls: tls, now: now)
         }
     }
 

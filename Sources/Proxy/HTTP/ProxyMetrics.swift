@@ -17,6 +17,8 @@ struct ProxyMetrics: Sendable {
     let poolIdle: Gauge
     let clientConnections: Gauge
     let rejectedConnections: Counter
+    let tlsHandshakes: Counter
+    let tlsResumed: Counter
 
     static let requestsName = "glb_http_requests_total"
     static let requestsHelp = "Requests answered by the HTTP proxy, by service, cluster and status class."
@@ -32,6 +34,17 @@ struct ProxyMetrics: Sendable {
         poolIdle = registry.gauge("glb_http_pool_idle_connections", help: "Idle keep-alive upstream connections in the pools.")
         clientConnections = registry.gauge("glb_http_client_connections", help: "Open client connections to the HTTP proxy.")
         rejectedConnections = registry.counter("glb_http_rejected_connections_total", help: "Client connections closed at accept because of the connection cap.")
+        tlsHandshakes = registry.counter("glb_tls_handshakes_total", help: Self.handshakesHelp, labels: ["resumed": "false"])
+        tlsResumed = registry.counter("glb_tls_handshakes_total", help: Self.handshakesHelp, labels: ["resumed": "true"])
+    }
+
+    static let handshakesHelp = "Completed TLS handshakes with clients; resumed ones used a session ticket."
+
+    /// The failure counter for a TLS handshake `reason` (`TLSSession.reason(for:)`, or
+    /// `timeout`) on one `side`: `client` (termination) or `upstream` (https clusters).
+    func handshakeFailures(side: String, reason: String) -> Counter {
+        registry.counter("glb_tls_handshake_failures_total", help: "TLS handshakes that failed, by side and reason.",
+                         labels: ["side": side, "reason": reason])
     }
 
     /// The four counters (2xx, 3xx, 4xx, 5xx; 1xx counts as 2xx's neighbour below) of one label set.

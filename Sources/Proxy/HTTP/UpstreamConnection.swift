@@ -4,10 +4,19 @@ import GLBCore
 /// events go to the `ProxyConnection` that owns it, which moves the bytes; while it sits in the
 /// pool it only watches for the origin closing it, so a dead pooled connection is dropped before
 /// a request picks it.
+///
+/// For an `https` cluster the connection stays `connecting` through the TLS handshake too: a
+/// request's bytes wait in `outbound` until it completes, and a failed handshake (a certificate
+/// that does not verify) is a failed connect, retried elsewhere or answered 502.
 final class UpstreamConnection: Selectable {
     let descriptor: CInt
-    /// The origin's address: the pool key.
-    let address: SocketAddress
+    /// The origin's address and TLS settings: the pool key.
+    let key: UpstreamKey
+    var address: SocketAddress { key.address }
+    /// The TLS session once the TCP connect completed (https clusters only).
+    private(set) var tls: TLSSession?
+    /// What the TLS handshake waits for; nil while the TCP connect is still in progress.
+    var handshakeWants: Interest?
     /// Strong for the reason given on `ProxyConnection.state`; the pool and the owner let go in `close()`.
     let state: ProxyLoopState
     /// The exchange using this connection; nil while pooled. Strong, not weak: a weak reference
@@ -33,10 +42,10 @@ final class UpstreamConnection: Selectable {
     private var interest: Interest = .write
 
     /// Starts a non-blocking connect to `address` and registers for its completion.
-    init(address: SocketAddress, state: ProxyLoopState) throws(SystemError) {
-        self.address = address
+    init(key: UpstreamKey, state: ProxyLoopState) throws(SystemError) {
+        self.key = key
         self.state = state
-        descriptor = try Socket.connectTCP(address)
+        descriptor = try Socket.connectTCP(key.address)
         Socket.setNoDelay(descriptor)
         do throws(SystemError) {
             try state.loop.register(self, interest: .write)
@@ -75,6 +84,10 @@ final class UpstreamConnection: Selectable {
     /// Reads what the socket holds, up to `limit` buffered bytes. Sets `readClosed` at EOF or on
     /// an error (a reset is the origin going away, and is handled the same way).
     func fill(limit: Int) {
+        if let tls {
+            fillTLS(tls, limit: limit)
+            return
+        }
         while !readClosed, inbound.readableBytes < limit {
             do {
                 guard let count = try Socket.read(descriptor, into: &inbound) else { return }
@@ -87,10 +100,48 @@ final class UpstreamConnection: Selectable {
         }
     }
 
+    private func fillTLS(_ tls: TLSSession, limit: Int) {
+        while !readClosed, inbound.readableBytes < limit {
+            switch tls.receive(into: &inbound) {
+            case .done:
+                // Short record, nothing buffered in OpenSSL: drained (see `ProxyConnection.readClient`).
+                if inbound.writableBytes > 0, !tls.hasPending { return }
+            case .wantRead, .wantWrite: return
+            case .endOfStream, .failed: readClosed = true
+            }
+        }
+    }
+
+    /// Runs the TLS handshake of an https upstream once TCP is connected: nil while it needs
+    /// more events (`handshakeWants` says which), else the outcome.
+    func continueHandshake(context: TLSContext?) -> Result<Void, TLSFailure>? {
+        if tls == nil {
+            guard let context, let tlsSettings = key.tls,
+                  let session = TLSSession.client(context: context, fd: descriptor, serverName: tlsSettings.serverName,
+                                                  address: address.ip, verify: tlsSettings.verify, alpnHTTP11: true) else {
+                return .failure(TLSFailure(.handshake, reason: "other", "no TLS context for https upstreams"))
+            }
+            tls = session
+        }
+        switch tls!.handshake() {
+        case .done: handshakeWants = nil; return .success(())
+        case .wantRead: handshakeWants = .read; return nil
+        case .wantWrite: handshakeWants = .write; return nil
+        case .endOfStream: return .failure(TLSFailure(.handshake, reason: "eof", "origin closed during the handshake"))
+        case .failed(let failure): return .failure(failure)
+        }
+    }
+
     /// Writes what `outbound` holds. False if the socket failed (the origin is gone).
     func flush() -> Bool {
         guard !connecting, !outbound.isEmpty else { return true }
         let before = outbound.readableBytes
+        if let tls {
+            let step = tls.send(&outbound)
+            bytesSent += before - outbound.readableBytes
+            if case .failed = step { return false }
+            return true
+        }
         do {
             _ = try Socket.flush(descriptor, &outbound)
         } catch {
@@ -115,6 +166,8 @@ final class UpstreamConnection: Selectable {
         owner = nil
         if let connectTimer { state.loop.cancel(connectTimer) }
         connectTimer = nil
+        tls?.shutdown()
+        tls = nil
         state.loop.deregister(self)
         closeDescriptor(descriptor)
     }

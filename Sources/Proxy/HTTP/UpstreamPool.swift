@@ -1,6 +1,6 @@
 import GLBCore
 
-/// One loop's idle keep-alive connections to origins, keyed by address (after the keep-alive
+/// One loop's idle keep-alive connections to origins, keyed by address and TLS settings (after the keep-alive
 /// pools of nginx's `upstream keepalive` and HAProxy's `http-reuse`): most recently used first,
 /// so a busy origin reuses a few warm connections and the rest expire.
 ///
@@ -8,7 +8,7 @@ import GLBCore
 /// fully sent and no byte left over; it leaves when a request takes it, when the origin closes
 /// it (it stays registered for reading), or after `idleTimeout`.
 struct UpstreamPool {
-    private var idle: [SocketAddress: [UpstreamConnection]] = [:]
+    private var idle: [UpstreamKey: [UpstreamConnection]] = [:]
     private(set) var count = 0
     let maxPerAddress: Int
     let idleTimeout: Duration
@@ -18,10 +18,10 @@ struct UpstreamPool {
         self.idleTimeout = idleTimeout
     }
 
-    /// The most recently pooled live connection to `address`, removed from the pool.
-    mutating func take(_ address: SocketAddress) -> UpstreamConnection? {
+    /// The most recently pooled live connection for `key`, removed from the pool.
+    mutating func take(_ key: UpstreamKey) -> UpstreamConnection? {
         guard count > 0 else { return nil }
-        while let connection = idle[address]?.popLast() {
+        while let connection = idle[key]?.popLast() {
             count -= 1
             if !connection.closed { return connection }
         }
@@ -31,18 +31,18 @@ struct UpstreamPool {
     /// Pools `connection`; false (and the caller closes it) when the address's share is full.
     mutating func put(_ connection: UpstreamConnection, now: Instant) -> Bool {
         // In place through the default subscript: copying the list out would copy its storage.
-        guard idle[connection.address, default: []].count < maxPerAddress else { return false }
+        guard idle[connection.key, default: []].count < maxPerAddress else { return false }
         connection.idleSince = now
-        idle[connection.address, default: []].append(connection)
+        idle[connection.key, default: []].append(connection)
         count += 1
         return true
     }
 
     /// Drops `connection` (it was closed by the origin).
     mutating func remove(_ connection: UpstreamConnection) {
-        guard var list = idle[connection.address], let index = list.firstIndex(where: { $0 === connection }) else { return }
+        guard var list = idle[connection.key], let index = list.firstIndex(where: { $0 === connection }) else { return }
         list.remove(at: index)
-        idle[connection.address] = list.isEmpty ? nil : list
+        idle[connection.key] = list.isEmpty ? nil : list
         count -= 1
     }
 
@@ -50,11 +50,11 @@ struct UpstreamPool {
     mutating func expire(now: Instant) -> [UpstreamConnection] {
         guard count > 0 else { return [] }
         var expired: [UpstreamConnection] = []
-        for (address, list) in idle {
+        for (key, list) in idle {
             let keep = list.filter { now - $0.idleSince < idleTimeout }
             guard keep.count != list.count else { continue }
             expired += list.filter { now - $0.idleSince >= idleTimeout }
-            idle[address] = keep.isEmpty ? nil : keep
+            idle[key] = keep.isEmpty ? nil : keep
         }
         count -= expired.count
         return expired
@@ -67,4 +67,11 @@ struct UpstreamPool {
         count = 0
         return all
     }
+}
+
+/// What a pooled connection is good for: one origin address, spoken to in plain HTTP or with one
+/// set of TLS settings (a connection verified for one name must not serve another).
+struct UpstreamKey: Hashable {
+    let address: SocketAddress
+    let tls: UpstreamTLS?
 }

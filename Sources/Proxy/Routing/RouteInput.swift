@@ -151,15 +151,19 @@ package struct ClusterInput: Sendable {
     package var continents: [String]
     /// Where the cluster is, for proximity (both or neither).
     package var latitude: Double?, longitude: Double?
+    /// How the HTTP proxy speaks TLS to it; nil: plain HTTP.
+    package var tls: UpstreamTLS?
 
     /// Memberwise, with the common defaults.
     package init(name: String, region: String = "", addresses: [IPAddress], port: UInt16 = 80, weight: UInt32 = 100,
                  priority: Int = 0, state: ClusterState = .active, healthy: Bool = true, locallyHealthy: Bool? = nil,
-                 countries: [String] = [], continents: [String] = [], latitude: Double? = nil, longitude: Double? = nil) {
+                 countries: [String] = [], continents: [String] = [], latitude: Double? = nil, longitude: Double? = nil,
+                 tls: UpstreamTLS? = nil) {
         self.countries = countries
         self.continents = continents
         self.latitude = latitude
         self.longitude = longitude
+        self.tls = tls
         self.name = name
         self.region = region
         self.addresses = addresses
@@ -169,6 +173,20 @@ package struct ClusterInput: Sendable {
         self.state = state
         self.healthy = healthy
         self.locallyHealthy = locallyHealthy ?? healthy
+    }
+}
+
+/// TLS towards an `https` cluster: the name sent as SNI (RFC 6066 §3) and, when `verify`, checked
+/// against the certificate, which must chain to the proxy's trust roots.
+package struct UpstreamTLS: Sendable, Hashable {
+    /// The service's name or the cluster's `tls_server_name`.
+    package var serverName: String
+    /// Verify the chain and the name (the default); false accepts any certificate.
+    package var verify: Bool
+
+    package init(serverName: String, verify: Bool = true) {
+        self.serverName = serverName
+        self.verify = verify
     }
 }
 

@@ -60,6 +60,8 @@ package struct ClusterRoute: Sendable {
     package var continents: [GeoCode] = []
     /// Degrees north and east; NaN when not set.
     package var latitude = Double.nan, longitude = Double.nan
+    /// TLS to its origins (an `https` cluster), or nil.
+    package var tls: UpstreamTLS? = nil
 }
 
 /// A compiled service.
@@ -180,6 +182,7 @@ package final class RoutingSnapshot: Sendable {
                 var route = ClusterRoute(name: c.name, region: c.region, addresses: c.addresses, port: c.port,
                                          weight: c.weight, priority: c.priority, state: c.state, healthy: c.healthy,
                                          locallyHealthy: c.locallyHealthy)
+                route.tls = c.tls
                 RoutingSnapshot.compileGeo(c, into: &route, service: "\(fqdn)", problems: &problems)
                 clusters.append(route)
             }

@@ -38,6 +38,12 @@ package struct Cluster: ReplicatedRecord {
     /// Continent codes (`EU`; AF AN AS EU NA OC SA): `geo` sends clients from these continents
     /// here when no cluster lists their country. A cluster with neither list is in the default set.
     package var continents: [String] = []
+    /// The HTTP proxy speaks TLS to it (an `https` cluster).
+    package var tls: Bool
+    /// The name sent as SNI and verified in its certificate; nil: the service's FQDN.
+    package var tlsServerName: String?
+    /// Verify its certificate (chain and name); on by default.
+    package var tlsVerify: Bool
     /// Set by the store on write.
     package var version: HLCTimestamp
     /// Set by the store on write.
@@ -46,6 +52,7 @@ package struct Cluster: ReplicatedRecord {
     /// A cluster with defaults for weight, priority and state.
     package init(service: String, name: String, region: String, addresses: [String], port: Int, weight: Int = 100,
                  priority: Int = 0, state: State = .active, latitude: Double? = nil, longitude: Double? = nil,
+                 tls: Bool = false, tlsServerName: String? = nil, tlsVerify: Bool = true,
                  version: HLCTimestamp = .zero, origin: String = "") {
         self.service = service
         self.name = name
@@ -57,6 +64,9 @@ package struct Cluster: ReplicatedRecord {
         self.state = state
         self.latitude = latitude
         self.longitude = longitude
+        self.tls = tls
+        self.tlsServerName = tlsServerName
+        self.tlsVerify = tlsVerify
         self.version = version
         self.origin = origin
     }
@@ -66,6 +76,7 @@ package struct Cluster: ReplicatedRecord {
 
     enum CodingKeys: String, CodingKey {
         case service, name, region, addresses, port, weight, priority, state, latitude, longitude, countries, continents, version, origin
+        case tls, tlsServerName = "tls_server_name", tlsVerify = "tls_verify"
         /// Accepted on input only, for the one-address case: `"address": "10.0.0.1"`.
         case address
     }
@@ -86,6 +97,9 @@ package struct Cluster: ReplicatedRecord {
                   state: try c.decodeIfPresent(State.self, forKey: .state) ?? .active,
                   latitude: try c.decodeIfPresent(Double.self, forKey: .latitude),
                   longitude: try c.decodeIfPresent(Double.self, forKey: .longitude),
+                  tls: try c.decodeIfPresent(Bool.self, forKey: .tls) ?? false,
+                  tlsServerName: try c.decodeIfPresent(String.self, forKey: .tlsServerName),
+                  tlsVerify: try c.decodeIfPresent(Bool.self, forKey: .tlsVerify) ?? true,
                   version: try c.decodeIfPresent(HLCTimestamp.self, forKey: .version) ?? .zero,
                   origin: try c.decodeIfPresent(String.self, forKey: .origin) ?? "")
         countries = try c.decodeIfPresent([String].self, forKey: .countries) ?? []
@@ -109,6 +123,9 @@ package struct Cluster: ReplicatedRecord {
         // Omitted when empty, so rows without geo lists encode as before (audit, replication).
         if !countries.isEmpty { try c.encode(countries, forKey: .countries) }
         if !continents.isEmpty { try c.encode(continents, forKey: .continents) }
+        try c.encode(tls, forKey: .tls)
+        try c.encodeIfPresent(tlsServerName, forKey: .tlsServerName)
+        try c.encode(tlsVerify, forKey: .tlsVerify)
         try c.encode(version, forKey: .version)
         try c.encode(origin, forKey: .origin)
     }
@@ -147,6 +164,13 @@ package struct Cluster: ReplicatedRecord {
         }
         result.countries = try Check.geoCodes(countries, "countries", allowed: nil)
         result.continents = try Check.geoCodes(continents, "continents", allowed: Check.continents)
+        if let name = tlsServerName {
+            guard tls else {
+                throw ValidationError(field: "tls_server_name", message: "tls_server_name is set but tls is false: set \"tls\": true for an https cluster")
+            }
+            result.tlsServerName = name.lowercased().hasSuffix(".") ? String(name.lowercased().dropLast()) : name.lowercased()
+            try Check.relativeName(result.tlsServerName!, "tls_server_name")
+        }
         return result
     }
 }

@@ -31,6 +31,11 @@ import Testing
         #expect(response.status == 404)
         #expect(response.text == "404 Not Found\n")
         #expect(try await client.get("/", host: "nowhere.example").status == 404, "the connection stays open")
+        // RFC 9112 §9.6: unless the client asked to close it.
+        let closing = try await client.get("/", host: "nowhere.example", headers: "Connection: close\r\n")
+        #expect(closing.status == 404)
+        #expect(closing.header("Connection") == "close")
+        #expect(try await client.waitForClose())
         await proxy.stop()
     }
 

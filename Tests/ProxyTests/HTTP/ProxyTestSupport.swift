@@ -125,14 +125,13 @@ final class ProxyHarness: Sendable {
         self.lines = lines
     }
 
-    static func start(_ list: [ServiceInput], clock: any GLBClock = SystemClock(), loops: Int = 1,
+    static func start(_ list: [ServiceInput], clock: any GLBClock = SystemClock(), loops: Int = 1, registry: MetricsRegistry = MetricsRegistry(),
                       configure: (inout HTTPProxy.Configuration) -> Void = { _ in }) async throws -> ProxyHarness {
         let group = try EventLoopGroup(count: loops, name: "proxy", clock: clock)
         group.start()
         let publisher = SnapshotPublisher(services(list))
         var configuration = HTTPProxy.Configuration(address: loopback)
         configure(&configuration)
-        let registry = MetricsRegistry()
         let lines = LogLines()
         let proxy = HTTPProxy(configuration: configuration, loops: group.loops, publisher: publisher,
                               logger: Logger(component: "proxy", clock: clock, sink: { lines.append($0) }),

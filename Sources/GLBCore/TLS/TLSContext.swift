@@ -3,17 +3,18 @@ import CGLBOpenSSL
 import Glibc
 #endif
 
-/// The one OpenSSL client context of a prober, shared by all its HTTPS probes.
+/// An OpenSSL client context: the prober's HTTPS checks and the proxy's `https` upstreams each
+/// share one.
 ///
 /// `@unchecked Sendable` because `SSL_CTX*` is a C pointer (TOOLCHAIN.md pitfall 2). Sound because
 /// the context is configured once in `init` and never mutated after; OpenSSL documents an
 /// `SSL_CTX` as safe to share between threads for `SSL_new` once set up. Every `SSL` made from it
-/// belongs to one probe on one loop.
+/// belongs to one connection on one loop.
 ///
-/// Verification is per connection (`tlsVerify` is per spec): the context loads the trust store,
-/// and `TLSSession` turns `SSL_VERIFY_PEER` on or off.
+/// Verification is per connection: the context loads the trust store, and `TLSSession.client`
+/// turns `SSL_VERIFY_PEER` on or off.
 package final class TLSContext: @unchecked Sendable {
-    let context: OpaquePointer
+    package let context: OpaquePointer
 
     /// A TLS 1.2+ client context trusting the system store, or `trustRootsFile` (a PEM bundle)
     /// instead of it, for tests that verify against their own CA.
@@ -40,18 +41,19 @@ package final class TLSContext: @unchecked Sendable {
     deinit { SSL_CTX_free(context) }
 }
 
-/// The TLS context could not be set up: the prober cannot run HTTPS probes at all.
+/// A TLS context could not be set up: the prober cannot run HTTPS probes, or the proxy cannot
+/// reach `https` upstreams or terminate TLS.
 package struct TLSSetupError: Error, CustomStringConvertible {
     package let description: String
-    init(_ step: String) {
+    package init(_ step: String) {
         description = "\(step): \(TLSErrors.drain() ?? "no OpenSSL error")"
     }
 }
 
 /// OpenSSL's per-thread error queue.
-enum TLSErrors {
+package enum TLSErrors {
     /// The earliest queued error as text, and an empty queue (so the next call starts clean).
-    static func drain() -> String? {
+    package static func drain() -> String? {
         let first = ERR_get_error()
         ERR_clear_error()
         guard first != 0 else { return nil }
