@@ -49,11 +49,16 @@ package struct GossipConfig: Hashable, Sendable {
     package var packetBudget: Int
     /// User payloads kept for retransmission at most; the most-sent go first when over.
     package var userQueueCapacity: Int
+    /// Try a TCP connect to a member that misses its UDP probe, before suspecting it
+    /// (`GossipNode.ReachabilityCheck`).
+    package var tcpFallback: Bool
 
     package init(probeInterval: Duration, probeTimeout: Duration, indirectChecks: Int, retransmitMult: Int, userRetransmitMult: Int,
                  suspicionMult: Int, suspicionMaxTimeoutMult: Int, awarenessMaxMultiplier: Int,
                  gossipInterval: Duration, gossipNodes: Int, gossipToTheDeadTime: Duration, reapAfter: Duration,
-                 syncInterval: Duration, joinRetryInterval: Duration, packetBudget: Int = 1367, userQueueCapacity: Int = 1024) {
+                 syncInterval: Duration, joinRetryInterval: Duration, packetBudget: Int = 1367, userQueueCapacity: Int = 1024,
+                 tcpFallback: Bool = true) {
+        self.tcpFallback = tcpFallback
         self.probeInterval = probeInterval
         self.probeTimeout = probeTimeout
         self.indirectChecks = indirectChecks

@@ -3,6 +3,7 @@ package import GLBCore
 /// The gossip SLIs (DESIGN.md "Interfaces": gossip members and suspicion events):
 /// - `glb_gossip_members{status}`: members by status in this node's view, itself included.
 /// - `glb_gossip_suspicions_total`: suspicions this node started or accepted.
+/// - `glb_gossip_tcp_rescues_total`: failed UDP probes rescued by a TCP connect.
 /// - `glb_gossip_packets_sent_total`, `glb_gossip_packets_received_total`.
 /// - `glb_gossip_dropped_packets_total{reason}`: `too_short`, `version`, `unknown_key`, `auth`
 ///   (see `CipherError`), `plaintext` (unsealed on an encrypted cluster, or the reverse),
@@ -11,6 +12,8 @@ package final class GossipMetrics: Sendable {
     private let registry: MetricsRegistry
     private let members: [MemberStatus: Gauge]
     package let suspicions: Counter
+    /// Probes UDP lost but a TCP connect to the member rescued (no suspicion).
+    package let tcpRescues: Counter
     package let sent: Counter
     package let received: Counter
 
@@ -23,6 +26,8 @@ package final class GossipMetrics: Sendable {
         }
         self.members = members
         suspicions = registry.counter("glb_gossip_suspicions_total", help: "Members this node started to suspect.")
+        tcpRescues = registry.counter("glb_gossip_tcp_rescues_total",
+                                      help: "Probes whose UDP packets were lost but whose member accepted a TCP connect, so it was not suspected.")
         sent = registry.counter("glb_gossip_packets_sent_total", help: "Gossip datagrams sent.")
         received = registry.counter("glb_gossip_packets_received_total", help: "Gossip datagrams received, dropped ones included.")
         for reason in ["too_short", "version", "unknown_key", "auth", "plaintext", "malformed", "send_failed"] { _ = dropCounter(reason) }

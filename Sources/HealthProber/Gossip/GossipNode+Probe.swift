@@ -47,6 +47,9 @@ extension GossipNode {
             probe = current
             let request = GossipCodec.frame(.pingRequest(seq: current.seq, target: target, address: current.address))
             for helper in helpers { send([request], to: helper.address, &out) }
+            if config.tcpFallback {
+                reachabilityChecks.append(ReachabilityCheck(seq: current.seq, address: current.address, deadline: current.deadline))
+            }
         }
         if now >= current.deadline { finishFailedProbe(current, now: now) }
     }
@@ -56,10 +59,27 @@ extension GossipNode {
     private mutating func finishFailedProbe(_ failed: Probe, now: Instant) {
         probe = nil
         stats.failedProbes += 1
+        // Reached over TCP: the member is up and only UDP went missing. memberlist logs "network
+        // may be misconfigured" and neither suspects nor blames itself; so do we.
+        if failed.reachedOverTCP {
+            stats.tcpRescues += 1
+            return
+        }
         let missingNacks = failed.expectedNacks - min(failed.nacks, failed.expectedNacks)
         awareness.apply(delta: failed.expectedNacks > 0 ? missingNacks : 1)
         guard let record = table[failed.target], !record.member.status.isGone else { return }
         suspect(failed.target, incarnation: record.member.incarnation, accuser: name, now: now)
+    }
+
+    /// The checks asked for since the last call, for the transport to run.
+    package mutating func takeReachabilityChecks() -> [ReachabilityCheck] {
+        defer { reachabilityChecks.removeAll() }
+        return reachabilityChecks
+    }
+
+    /// A reachability check succeeded: the probe with `seq`, if still in flight, will not suspect.
+    package mutating func reached(seq: UInt32) {
+        if probe?.seq == seq { probe?.reachedOverTCP = true }
     }
 
     /// Sends nacks for forwarded pings that got no ack within `nackTimeout`, and forgets

@@ -32,6 +32,18 @@ package struct GossipNode: Sendable {
         package var refutations = 0
         package var addressConflicts = 0
         package var duplicateUserPayloads = 0
+        /// Failed UDP probes rescued by a TCP connect to the target (not suspected).
+        package var tcpRescues = 0
+    }
+
+    /// A TCP connect the transport should try to a member that did not answer UDP probes
+    /// (memberlist's TCP fallback ping): a member whose process is up accepts it, so a lossy
+    /// UDP path is not mistaken for a dead member, and this node's awareness score does not climb
+    /// for what was the network's fault. Report success with `reached(seq:)` before `deadline`.
+    package struct ReachabilityCheck: Hashable, Sendable {
+        package let seq: UInt32
+        package let address: SocketAddress
+        package let deadline: Instant
     }
 
     struct MemberRecord: Sendable {
@@ -53,6 +65,7 @@ package struct GossipNode: Sendable {
         var indirect = false
         var expectedNacks = 0
         var nacks = 0
+        var reachedOverTCP = false
     }
 
     /// A ping this node sent for another member's ping-req.
@@ -90,6 +103,7 @@ package struct GossipNode: Sendable {
     var seq: UInt32 = 0
     var probe: Probe?
     var forwards: [UInt32: Forward] = [:]
+    var reachabilityChecks: [ReachabilityCheck] = []
     var timers = Timers()
     var seeds: [SocketAddress] = []
     var userVersions: [String: (version: UInt64, origin: String)] = [:]

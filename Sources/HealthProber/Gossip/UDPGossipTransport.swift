@@ -23,6 +23,8 @@ package final class UDPGossipTransport: Selectable {
     private var timer: TimerID?
     private var timerDeadline: Instant?
     private var closed = false
+    /// TCP fallback connects in flight, by descriptor.
+    private var reachability: [CInt: ReachabilityConnect] = [:]
     /// Ticks at least this often even when the node has nothing due.
     private let maxTickInterval: Duration = .milliseconds(200)
 
@@ -113,6 +115,7 @@ package final class UDPGossipTransport: Selectable {
         if let timer { loop.cancel(timer) }
         loop.deregister(self)
         closeDescriptor(descriptor)
+        for fd in Array(reachability.keys) { finishReachability(fd, reached: false) }
     }
 
     // MARK: Internals
@@ -145,6 +148,7 @@ package final class UDPGossipTransport: Selectable {
     /// Publishes what changed and arms the timer for the node's next deadline.
     private func afterWork(now: Instant) {
         guard !closed else { return }
+        for check in node.takeReachabilityChecks() { startReachability(check) }
         let events = node.takeEvents()
         for case .member(let change) in events where change.kind == .suspected { metrics.suspicions.increment() }
         publish(node, events)
@@ -163,4 +167,53 @@ package final class UDPGossipTransport: Selectable {
         send(node.tick(now: now))
         afterWork(now: now)
     }
+
+    // MARK: TCP fallback
+
+    /// Starts a non-blocking connect to the member's gossip port (the push-pull listener holds it
+    /// open over TCP); the connect completing in time is the member's answer.
+    private func startReachability(_ check: GossipNode.ReachabilityCheck) {
+        guard let fd = try? Socket.connectTCP(check.address) else { return }
+        let connect = ReachabilityConnect(descriptor: fd, seq: check.seq) { [weak self] fd, reached in
+            self?.finishReachability(fd, reached: reached)
+        }
+        do throws(SystemError) {
+            try loop.register(connect, interest: .write)
+        } catch {
+            closeDescriptor(fd)
+            return
+        }
+        connect.timer = loop.schedule(at: check.deadline) { [weak self] in self?.finishReachability(fd, reached: false) }
+        reachability[fd] = connect
+    }
+
+    private func finishReachability(_ fd: CInt, reached: Bool) {
+        guard let connect = reachability.removeValue(forKey: fd) else { return }
+        if let timer = connect.timer { loop.cancel(timer) }
+        loop.deregister(connect)
+        closeDescriptor(fd)
+        guard reached, !closed else { return }
+        node.reached(seq: connect.seq)
+        metrics.tcpRescues.increment()
+        afterWork(now: loop.clock.now)
+    }
+}
+
+/// One TCP fallback connect: writable with no pending error means the member accepted it.
+final class ReachabilityConnect: Selectable {
+    let descriptor: CInt
+    let seq: UInt32
+    var timer: TimerID?
+    private let done: (CInt, Bool) -> Void
+
+    init(descriptor: CInt, seq: UInt32, done: @escaping (CInt, Bool) -> Void) {
+        self.descriptor = descriptor
+        self.seq = seq
+        self.done = done
+    }
+
+    /// Errors and hang-ups arrive here: refused or reset, so not reached.
+    func readable(now: Instant) { done(descriptor, false) }
+
+    func writable(now: Instant) { done(descriptor, Socket.pendingError(descriptor) == 0) }
 }

@@ -30,7 +30,13 @@ struct FakeNetwork {
     var clockOffsets: [String: Duration] = [:]
     /// Packets to or from these are dropped.
     var partitioned: Set<String> = []
+    /// The share of UDP packets dropped. TCP (the fallback connects) is never lossy here, as
+    /// with the iptables rules of the gossip benchmark: only a partition or a dead node stops it.
     var lossRate = 0.0
+    /// Whether fallback TCP connects can succeed at all (off: a network that filters TCP).
+    var tcpWorks = true
+    /// TCP fallback connects that succeeded and are delivered at `at`.
+    private var reached: [(at: Instant, node: String, seq: UInt32)] = []
     var duplicateRate = 0.0
     var maxLatency: Duration = .milliseconds(2)
     private(set) var observed: [Observed] = []
@@ -130,7 +136,11 @@ struct FakeNetwork {
             let out = nodes[name]!.tick(now: localTime(name))
             enqueue(from: name, out)
             collectEvents(of: name)
+            runReachabilityChecks(of: name)
         }
+        let dueReached = reached.filter { $0.at <= now }
+        reached.removeAll { $0.at <= now }
+        for r in dueReached { nodes[r.node]?.reached(seq: r.seq) }
         while true {
             let due = inFlight.indices.filter { inFlight[$0].deliverAt <= now }
             guard !due.isEmpty else { break }
@@ -147,6 +157,7 @@ struct FakeNetwork {
         let out = nodes[target]!.receive(packet.bytes, from: Self.address(packet.from), now: localTime(target))
         enqueue(from: target, out)
         collectEvents(of: target)
+        runReachabilityChecks(of: target)
     }
 
     /// Sees every packet a node sends (time, sender, destination, messages, sent): for debugging
@@ -169,6 +180,17 @@ struct FakeNetwork {
                 inFlight.append(Packet(deliverAt: now + .milliseconds(latencyMS), order: order, from: name,
                                        to: packet.to, bytes: packet.bytes))
             }
+        }
+    }
+
+    /// A fallback connect succeeds, a millisecond later, when the target is alive, neither side
+    /// is partitioned off and TCP works.
+    private mutating func runReachabilityChecks(of name: String) {
+        guard nodes[name] != nil else { return }
+        for check in nodes[name]!.takeReachabilityChecks() {
+            let target = "node-\(check.address.ip.bytes[3] - 1)"
+            guard tcpWorks, nodes[target] != nil, !partitioned.contains(target), !partitioned.contains(name) else { continue }
+            reached.append((now + .milliseconds(1), name, check.seq))
         }
     }
 

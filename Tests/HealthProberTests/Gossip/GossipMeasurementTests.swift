@@ -46,4 +46,34 @@ import Testing
         print("gossip LAN 8 nodes, \(Int(loss * 100))% loss, 600 s: \(deaths) false deaths, \(suspicions) suspicion events, \(net.packetsSent) packets")
         #expect(deaths == 0)
     }
+
+    /// The TCP fallback (memberlist's): at 40% UDP loss it rescues probes whose packets were
+    /// lost, so far fewer members are suspected and the prober's awareness score stays low, and a
+    /// node killed right after the loss is found as fast as on a clean network. With TCP filtered
+    /// the same run suspects much more, which is what the fallback is for.
+    @Test(.timeLimit(.minutes(2)))
+    func theTCPFallbackRescuesProbesUDPLossAteAndStillFindsADeadNode() {
+        func run(tcp: Bool) -> (suspicions: Int, rescues: Int, detection: Duration?) {
+            var net = Self.converged(seed: 11)
+            net.tcpWorks = tcp
+            net.lossRate = 0.4
+            net.run(for: .seconds(120), step: .milliseconds(20))
+            let suspicions = net.events(.suspected).count
+            #expect(net.events(.failed).isEmpty, "no false death (tcp \(tcp))")
+            net.lossRate = 0
+            net.kill("node-5")
+            let others = net.names
+            let took = net.run(until: { net in others.allSatisfy { net.status(of: "node-5", seenBy: $0) == .dead } },
+                               limit: .seconds(60), step: .milliseconds(20))
+            let rescues = net.names.compactMap { net.nodes[$0]?.stats.tcpRescues }.reduce(0, +)
+            return (suspicions, rescues, took)
+        }
+        let with = run(tcp: true), without = run(tcp: false)
+        print("gossip LAN 8 nodes, 40% UDP loss, 120 s: with TCP fallback \(with.suspicions) suspicions, \(with.rescues) rescues, detection after \(with.detection.map { "\($0)" } ?? "-"); without \(without.suspicions) suspicions, detection after \(without.detection.map { "\($0)" } ?? "-")")
+        #expect(with.rescues > 0)
+        #expect(without.rescues == 0)
+        #expect(with.suspicions * 2 < without.suspicions, "the fallback at least halves suspicions")
+        #expect(with.detection != nil && without.detection != nil, "a dead node is found either way: TCP to it fails too")
+        if let a = with.detection, let b = without.detection { #expect(a <= b, "and no later with the fallback") }
+    }
 }
