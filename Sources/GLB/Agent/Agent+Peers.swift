@@ -95,7 +95,17 @@ extension Agent {
                 } catch {
                     logger.warning("dropping a health report that does not decode", ["from": payload.origin, "error": "\(error)"])
                 }
-            case .member:
+            case .member(let change):
+                // One line per change that an operator acts on; metadata updates (every config
+                // write bumps one) would drown them, so they stay quiet.
+                if change.kind != .updated {
+                    let fields = ["member": change.member.name, "region": change.member.region, "address": "\(change.member.address)",
+                                  "incarnation": "\(change.member.incarnation)"]
+                    switch change.kind {
+                    case .failed, .suspected: logger.warning("gossip member \(change.kind.rawValue)", fields)
+                    default: logger.info("gossip member \(change.kind.rawValue)", fields)
+                    }
+                }
                 let members = peers.agent.members()
                 let live = Set(members.filter { !$0.status.isGone }.map(\.name))
                 if monitor?.setLive(live, now: clock.now) == true { await routing.healthChanged() }
