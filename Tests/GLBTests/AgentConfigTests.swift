@@ -262,7 +262,7 @@ import Testing
         let config = try Self.config([], env: env)
         #expect(config.dataDirectory == "/var/lib/glb")
         #expect(config.dns == SocketAddress(ip: .v4(0), port: 53))
-        #expect(AgentConfig.isLoopback(config.admin.ip), "the example keeps the admin API on loopback")
+        #expect(config.admin.ip.isLoopback, "the example keeps the admin API on loopback")
     }
 
     @Test func theSystemdUnitStopsAfterTheGraceAndKeepsStateWhereTheFlagSays() throws {

@@ -59,7 +59,7 @@ import Testing
         #expect(config.dataDirectory == "/var/lib/glb", "the store lives on the image's volume")
         #expect(lines.contains("VOLUME [\"/var/lib/glb\"]"))
         #expect(config.dns?.port == 5353, "DNS on an unprivileged port for the non-root user")
-        #expect(AgentConfig.isLoopback(config.admin.ip), "the image keeps the admin API on loopback")
+        #expect(config.admin.ip.isLoopback, "the image keeps the admin API on loopback")
         #expect(lines.contains("ENTRYPOINT [\"glb\", \"agent\"]"))
         #expect(lines.contains { $0.hasPrefix("USER 10001") }, "a numeric non-root user, for runAsNonRoot")
     }
@@ -78,7 +78,7 @@ import Testing
         let config = try AgentConfigTests.config([], env: env)
         #expect(config.dataDirectory == "/var/lib/glb")
         #expect(config.dns?.port == 5353, "the glb-dns Service maps 53 to 5353")
-        #expect(config.admin.port == 9090 && !AgentConfig.isLoopback(config.admin.ip), "probes and the ClusterIP reach the admin API")
+        #expect(config.admin.port == 9090 && !config.admin.ip.isLoopback, "probes and the ClusterIP reach the admin API")
         #expect(!config.join.isEmpty, "each region joins the others")
         #expect(config.advertise != nil, "proxy-mode answers need the region's public address")
 

@@ -23,8 +23,6 @@ final class Agent: Sendable {
     let metrics = MetricsRegistry()
     private let ready = Atomic<Bool>(false)
     private let adminAddress = Mutex<SocketAddress?>(nil)
-    /// With `--gossip` on port 0: the TCP port held for the push-pull listener until it is up.
-    private let gossipPortReservation = Mutex<CInt?>(nil)
 
     init(config: AgentConfig, clock: any GLBClock = SystemClock(), logger: Logger) {
         self.config = config
@@ -215,7 +213,7 @@ final class Agent: Sendable {
                                 handler: ConfigSyncEndpoint(sync: sync, replicator: replicator, logger: logger.named("replication")),
                                 logger: logger.named("sync"), registry: metrics)
         defer {
-            if let reserved = gossipPortReservation.withLock({ $0.take() }) { closeDescriptor(reserved) }
+            if let reserved = gossip.reservedTCPPort { closeDescriptor(reserved) }
         }
         do {
             try await server.start()
@@ -229,6 +227,9 @@ final class Agent: Sendable {
     struct Gossip: Sendable {
         let agent: GossipAgent
         let address: SocketAddress
+        /// With `--gossip` on port 0: a socket holding the TCP port for the push-pull listener
+        /// until it is up (`startReplication` closes it).
+        var reservedTCPPort: CInt?
         func members() -> [GossipMember] { agent.members() }
     }
 
@@ -239,10 +240,11 @@ final class Agent: Sendable {
         // The push-pull listener shares the gossip port number over TCP. With port 0 (tests), take
         // a TCP port first and hold it until that listener is up (`startReplication`): a UDP port
         // picked alone was, now and then, already some TCP socket's.
+        var reserved: CInt?
         if bind.port == 0 {
             do {
                 let reservation = try Socket.reserveTCP(bind)
-                gossipPortReservation.withLock { $0 = reservation.descriptor }
+                reserved = reservation.descriptor
                 bind = reservation.address
             } catch {
                 throw AgentError("--gossip: cannot find a free port on \(bind.ip) (TCP): \(error)")
@@ -255,8 +257,9 @@ final class Agent: Sendable {
             let address = try await agent.start(bind: bind, advertise: config.advertise, seeds: [])
             logger.info("gossip started", ["address": "\(address)", "advertised": config.advertise.map { "\($0)" } ?? "\(address.ip)",
                                            "encrypted": config.gossipKeyring == nil ? "no" : "yes"])
-            return Gossip(agent: agent, address: address)
+            return Gossip(agent: agent, address: address, reservedTCPPort: reserved)
         } catch {
+            if let reserved { closeDescriptor(reserved) }
             switch error {
             case .plaintextOffLoopback:
                 throw AgentError("--gossip: without --gossip-key-file or GLB_GOSSIP_KEY, gossip stays on loopback")
@@ -304,7 +307,7 @@ final class Agent: Sendable {
             // The NS record names this node; with a specific --dns address that address is its glue,
             // so a resolver delegated here can find us (RFC 1034 §4.2.1).
             var glue: [String: [String]] = [:]
-            if let dns = config.dns, dns.ip != .v4(0) { glue["ns1.\(name)"] = ["\(dns.ip)"] }
+            if let dns = config.dns, !dns.ip.isUnspecified { glue["ns1.\(name)"] = ["\(dns.ip)"] }
             // At the seed version: any zone row an operator wrote, on any node, wins over this one.
             _ = try await store.seedZone(Zone(name: name, nameservers: ["ns1.\(name)"], glue: glue), context: context)
             logger.info("zone created", ["zone": name])

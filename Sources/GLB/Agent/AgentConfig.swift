@@ -146,7 +146,7 @@ struct AgentConfig: Sendable {
                 throw UsageError("--\(flag) must be at least 16 characters with no spaces")
             }
         }
-        if !Self.isLoopback(admin.ip), adminToken == nil {
+        if !admin.ip.isLoopback, adminToken == nil {
             throw UsageError("--admin \(admin) is not a loopback address: set --admin-token (or GLB_ADMIN_TOKEN) so writes need a token")
         }
         if let node = args.value("node") {
@@ -175,12 +175,12 @@ struct AgentConfig: Sendable {
             healthQuorum = parsed
         }
         if let text = args.value("advertise") {
-            guard let ip = IPAddress(text), ip != .v4(0), ip != .v6(high: 0, low: 0) else {
+            guard let ip = IPAddress(text), !ip.isUnspecified else {
                 throw UsageError("--advertise: expected a specific IP address such as 192.0.2.10, got \"\(text)\"")
             }
             advertise = ip
         }
-        if let gossip, gossip.ip == .v4(0) || gossip.ip == .v6(high: 0, low: 0), advertise == nil {
+        if let gossip, gossip.ip.isUnspecified, advertise == nil {
             throw UsageError("--gossip \(gossip) listens on every address: set --advertise IP so peers are told one they can reach")
         }
         try parseGeo(args)
@@ -190,7 +190,7 @@ struct AgentConfig: Sendable {
     /// The address this node is answered with in proxy mode, when it has one.
     var advertisedAddress: IPAddress? {
         if let advertise { return advertise }
-        for address in [http, gossip].compactMap({ $0 }) where address.ip != .v4(0) && address.ip != .v6(high: 0, low: 0) { return address.ip }
+        for address in [http, gossip].compactMap({ $0 }) where !address.ip.isUnspecified { return address.ip }
         return nil
     }
 
@@ -275,10 +275,10 @@ struct AgentConfig: Sendable {
             }
         }
         if gossipKeyring == nil, let gossip {
-            if !Self.isLoopback(gossip.ip) {
+            if !gossip.ip.isLoopback {
                 throw UsageError("--gossip \(gossip) is not a loopback address: set --gossip-key-file or \(Self.gossipKeyVariable) so gossip is encrypted")
             }
-            if let outside = join.first(where: { !Self.isLoopback($0.ip) }) {
+            if let outside = join.first(where: { !$0.ip.isLoopback }) {
                 throw UsageError("--join \(outside) is not a loopback address: set --gossip-key-file or \(Self.gossipKeyVariable) so gossip is encrypted")
             }
         }
@@ -309,13 +309,6 @@ struct AgentConfig: Sendable {
     static func isName(_ text: String) -> Bool {
         (1...63).contains(text.utf8.count)
             && text.utf8.allSatisfy { $0 == 0x2D || $0 == 0x5F || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
-    }
-
-    static func isLoopback(_ ip: IPAddress) -> Bool {
-        switch ip {
-        case .v4(let a): a >> 24 == 127
-        case .v6(let high, let low): high == 0 && low == 1
-        }
     }
 
     static var hostname: String {

@@ -48,6 +48,17 @@ package enum IPAddress: Hashable, Sendable, CustomStringConvertible {
 
     package var isIPv4: Bool { if case .v4 = self { true } else { false } }
 
+    /// 127.0.0.0/8 or ::1 (RFC 1122 §3.2.1.3, RFC 4291 §2.5.3).
+    package var isLoopback: Bool {
+        switch self {
+        case .v4(let a): a >> 24 == 127
+        case .v6(let high, let low): high == 0 && low == 1
+        }
+    }
+
+    /// 0.0.0.0 or ::, the wildcard a listener binds to mean "every address".
+    package var isUnspecified: Bool { self == .v4(0) || self == .v6(high: 0, low: 0) }
+
     /// The address bytes in network order (4 or 16 of them).
     package var bytes: [UInt8] {
         switch self {

@@ -49,83 +49,59 @@ package struct ObservationReport: Hashable, Sendable {
     /// The report split into payloads of at most `budget` bytes each (an entry never splits;
     /// a target name is at most 255 bytes, so any budget of 300 or more holds at least one).
     package func encoded(budget: Int) -> [[UInt8]] {
+        let header = 1 + 8 + 2
         var parts: [[UInt8]] = []
-        var current: [UInt8] = [], count = 0
-        func start() {
-            current = [Self.version]
-            var s = sequence.bigEndian
-            withUnsafeBytes(of: &s) { current.append(contentsOf: $0) }
-            current.append(contentsOf: [0, 0])
-            count = 0
-        }
-        func finish() {
-            current[9] = UInt8(truncatingIfNeeded: count >> 8)
-            current[10] = UInt8(truncatingIfNeeded: count)
-            parts.append(current)
-        }
-        start()
-        for entry in entries {
-            let name = Array(entry.target.utf8.prefix(255))
-            let size = 1 + name.count + 1 + (entry.rtt == nil ? 0 : 4)
-            if count > 0 && (current.count + size > budget || count == Int(UInt16.max)) {
-                finish()
-                start()
+        var part: ArraySlice<Entry> = entries[entries.startIndex..<entries.startIndex], size = header
+        func emit(_ part: ArraySlice<Entry>) {
+            var buffer = ByteBuffer(capacity: budget)
+            buffer.writeInteger(Self.version)
+            buffer.writeInteger(sequence)
+            buffer.writeInteger(UInt16(part.count))
+            for entry in part {
+                let name = entry.target.utf8.prefix(255)
+                buffer.writeInteger(UInt8(name.count))
+                buffer.writeBytes(name)
+                buffer.writeInteger(UInt8((entry.up ? 1 : 0) | (entry.rtt == nil ? 0 : 2)))
+                if let rtt = entry.rtt { buffer.writeInteger(UInt32(clamping: max(0, rtt.microseconds))) }
             }
-            current.append(UInt8(name.count))
-            current.append(contentsOf: name)
-            current.append((entry.up ? 1 : 0) | (entry.rtt == nil ? 0 : 2))
-            if let rtt = entry.rtt {
-                let micros = UInt32(clamping: max(0, rtt.microseconds))
-                current.append(contentsOf: [UInt8(micros >> 24), UInt8(truncatingIfNeeded: micros >> 16),
-                                            UInt8(truncatingIfNeeded: micros >> 8), UInt8(truncatingIfNeeded: micros)])
-            }
-            count += 1
+            parts.append(Array(buffer.readableView))
         }
-        finish()
+        for index in entries.indices {
+            let entry = entries[index]
+            let entrySize = 1 + min(255, entry.target.utf8.count) + 1 + (entry.rtt == nil ? 0 : 4)
+            if !part.isEmpty && (size + entrySize > budget || part.count == Int(UInt16.max)) {
+                emit(part)
+                part = entries[index..<index]
+                size = header
+            }
+            part = entries[part.startIndex...index]
+            size += entrySize
+        }
+        emit(part)
         return parts
     }
 
     /// Decodes one payload; every length is checked, so hostile bytes are an error, never a trap.
     package init(decoding bytes: [UInt8]) throws(DecodeError) {
-        var reader = Reader(bytes: bytes)
-        let version = try reader.byte()
+        var buffer = ByteBuffer(bytes: bytes)
+        func integer<T: FixedWidthInteger>(_: T.Type) throws(DecodeError) -> T {
+            guard let value = buffer.readInteger(as: T.self) else { throw .truncated }
+            return value
+        }
+        let version = try integer(UInt8.self)
         guard version == Self.version else { throw .unsupportedVersion(version) }
-        sequence = try reader.integer(8)
-        let count = Int(try reader.integer(2))
+        sequence = try integer(UInt64.self)
+        let count = Int(try integer(UInt16.self))
         entries = []
         entries.reserveCapacity(min(count, bytes.count / 3))
         for _ in 0..<count {
-            let length = Int(try reader.byte())
-            let name = try reader.take(length)
+            let length = Int(try integer(UInt8.self))
+            guard let name = buffer.readSlice(length: length) else { throw .truncated }
             guard length > 0, let target = String(validating: name, as: UTF8.self) else { throw .invalidTarget }
-            let flags = try reader.byte()
-            let rtt: Duration? = flags & 2 != 0 ? .microseconds(Int64(try reader.integer(4))) : nil
+            let flags = try integer(UInt8.self)
+            let rtt: Duration? = flags & 2 != 0 ? .microseconds(Int64(try integer(UInt32.self))) : nil
             entries.append(Entry(target: target, up: flags & 1 != 0, rtt: rtt))
         }
-        guard reader.isAtEnd else { throw .trailingBytes }
-    }
-
-    private struct Reader {
-        let bytes: [UInt8]
-        var position = 0
-        var isAtEnd: Bool { position == bytes.count }
-
-        mutating func byte() throws(DecodeError) -> UInt8 {
-            guard position < bytes.count else { throw .truncated }
-            defer { position += 1 }
-            return bytes[position]
-        }
-
-        mutating func integer(_ width: Int) throws(DecodeError) -> UInt64 {
-            var value: UInt64 = 0
-            for _ in 0..<width { value = value << 8 | UInt64(try byte()) }
-            return value
-        }
-
-        mutating func take(_ count: Int) throws(DecodeError) -> ArraySlice<UInt8> {
-            guard bytes.count - position >= count else { throw .truncated }
-            defer { position += count }
-            return bytes[position..<position + count]
-        }
+        guard buffer.readableBytes == 0 else { throw .trailingBytes }
     }
 }

@@ -49,7 +49,7 @@ package final class GossipAgent: Sendable {
     /// bound port): needed when `address` is a wildcard such as 0.0.0.0.
     package func start(bind address: SocketAddress, advertise: IPAddress? = nil, seeds: [SocketAddress]) async throws(StartError) -> SocketAddress {
         if identity.keyring == nil {
-            guard Self.isLoopback(address), seeds.allSatisfy(Self.isLoopback) else { throw .plaintextOffLoopback }
+            guard address.ip.isLoopback, seeds.allSatisfy(\.ip.isLoopback) else { throw .plaintextOffLoopback }
         }
         let result: Result<SocketAddress, StartError> = await withCheckedContinuation { done in
             loop.execute { [self] in done.resume(returning: startOnLoop(address, advertise: advertise, seeds: seeds)) }
@@ -64,13 +64,10 @@ package final class GossipAgent: Sendable {
     /// as the config push-pull listener, is up).
     package func join(_ seeds: [SocketAddress]) {
         // Without a key, plaintext stays on loopback (issue 7 item 2), as `start` enforces.
-        let allowed = identity.keyring != nil ? seeds : seeds.filter(Self.isLoopback)
+        let allowed = identity.keyring != nil ? seeds : seeds.filter(\.ip.isLoopback)
         withTransport { $0.join(allowed) }
     }
 
-    static func isLoopback(_ a: SocketAddress) -> Bool {
-        a.ip.masked(toPrefix: 8) == .v4(0x7F00_0000) || a.ip == IPAddress("::1")!
-    }
 
     /// Queues a payload for every member (see `GossipNode.enqueueUser`); on the loop, soon.
     package func enqueueUser(key: String, payload: [UInt8]) {

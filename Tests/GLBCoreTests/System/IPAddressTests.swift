@@ -110,4 +110,14 @@ import Glibc
         #expect(SocketAddress(parsing: "127.0.0.1:1")?.family == AF_INET)
         #expect(SocketAddress(parsing: "[::1]:1")?.family == AF_INET6)
     }
+
+    @Test(arguments: [
+        ("127.0.0.1", true, false), ("127.255.0.9", true, false), ("128.0.0.1", false, false), ("::1", true, false),
+        ("::2", false, false), ("0.0.0.0", false, true), ("::", false, true), ("10.0.0.1", false, false),
+    ])
+    func loopbackAndUnspecified(_ text: String, _ loopback: Bool, _ unspecified: Bool) throws {
+        let ip = try #require(IPAddress(text))
+        #expect(ip.isLoopback == loopback)
+        #expect(ip.isUnspecified == unspecified)
+    }
 }
