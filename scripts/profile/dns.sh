@@ -4,6 +4,7 @@
 # after a warm-up, sends QUERIES queries with dnsperf, dumps, and prints the self cost per
 # function. Needs valgrind and dnsperf (scripts/bootstrap.sh --bench) and a release build.
 #   scripts/profile/dns.sh [QUERIES_FILE]   (default: a mix like ../shared/bench/dns.sh's)
+# CG_OUT=FILE keeps the callgrind output (for callgrind_annotate --tree=caller).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/glb-profile.XXXXXX)
@@ -46,4 +47,5 @@ callgrind_control -d $vg >/dev/null
 sleep 0.5; kill -TERM $vg; wait $vg || true
 total=$(( $(wc -l < "$queries") * runs ))
 echo "queries: $total"
+[[ -n ${CG_OUT:-} ]] && cp "$work"/cg.1 "$CG_OUT"
 python3 "$here/scripts/profile/selfcost.py" "$work"/cg.1 | head -30 | swift demangle --simplified | cut -c1-160

@@ -1,15 +1,20 @@
-import Synchronization
+public import Synchronization
 
 /// A monotonically increasing count. Lock-free: the data plane increments it on every request.
-package final class Counter: Sendable {
-    private let value = Atomic<UInt64>(0)
+/// Public so `incrementFromOwner` inlines into the data plane's modules (see `IPAddress`).
+public final class Counter: Sendable {
+    @usableFromInline let value = Atomic<UInt64>(0)
     package init() {}
     package func increment(by amount: UInt64 = 1) { value.wrappingAdd(amount, ordering: .relaxed) }
     /// An increment for a counter that only one thread ever writes (a per-loop shard): a plain
     /// load and store, without the locked read-modify-write that `increment` needs when
     /// several threads share a counter. Readers on other threads still see whole values.
-    @inline(__always)
-    package func incrementFromOwner() { value.store(value.load(ordering: .relaxed) &+ 1, ordering: .relaxed) }
+    /// Inlinable: the data plane calls it once per query or request from another module.
+    @inlinable @inline(__always)
+    public func incrementFromOwner() { value.store(value.load(ordering: .relaxed) &+ 1, ordering: .relaxed) }
+    /// `incrementFromOwner`, by `amount`.
+    @inlinable @inline(__always)
+    public func incrementFromOwner(by amount: UInt64) { value.store(value.load(ordering: .relaxed) &+ amount, ordering: .relaxed) }
     package var current: UInt64 { value.load(ordering: .relaxed) }
 }
 

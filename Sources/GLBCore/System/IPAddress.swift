@@ -4,7 +4,11 @@ import Glibc
 
 /// An IPv4 or IPv6 address as bytes in network order. No `String` is kept: parsing and printing go
 /// through inet_pton/inet_ntop at the control-plane edge, and the data plane compares bytes.
-package enum IPAddress: Hashable, Sendable, CustomStringConvertible {
+///
+/// Public, unlike the rest of GLBCore, for one reason: Swift 6.3 inlines an `@inlinable` member
+/// into another module only when it is `public` (a `package` one stays a call, even
+/// `@_alwaysEmitIntoClient`), and every DNS query and proxied request asks `isIPv4` and `masked`.
+public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// The four bytes in network order, packed big-endian into a `UInt32` (192.0.2.1 = 0xC0000201).
     case v4(UInt32)
     /// The sixteen bytes in network order, as two big-endian halves.
@@ -46,7 +50,7 @@ package enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         self = .v6(high: high, low: low)
     }
 
-    package var isIPv4: Bool { if case .v4 = self { true } else { false } }
+    @inlinable public var isIPv4: Bool { if case .v4 = self { true } else { false } }
 
     /// 127.0.0.0/8 or ::1 (RFC 1122 §3.2.1.3, RFC 4291 §2.5.3).
     package var isLoopback: Bool {
@@ -71,7 +75,8 @@ package enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The address with every bit after the first `prefix` cleared (for subnets and ECS).
-    package func masked(toPrefix prefix: Int) -> IPAddress {
+    /// Inlinable: every DNS query masks its client address.
+    @inlinable @inline(__always) public func masked(toPrefix prefix: Int) -> IPAddress {
         switch self {
         case .v4(let a):
             let p = Swift.max(0, Swift.min(32, prefix))
@@ -85,7 +90,7 @@ package enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The conventional text form (inet_ntop).
-    package var description: String {
+    public var description: String {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         switch self {
         case .v4(let a):

@@ -59,14 +59,16 @@ package struct DNSReader {
     /// Parses a whole query: header, exactly one question, no answer or authority records, and an
     /// additional section in which at most one OPT is parsed and anything else is skipped.
     /// The caller has checked that there are at least 12 bytes, QR is 0 and the opcode is QUERY.
-    package mutating func parseQuery(name: inout [UInt8]) throws(DNSParseError) -> DNSQuery {
+    /// The question's name goes into `name` (at least `DNSLimits.maxName` bytes), uncompressed, in
+    /// the client's case; its length into `nameLength`.
+    package mutating func parseQuery(name: UnsafeMutableRawBufferPointer, nameLength: inout Int) throws(DNSParseError) -> DNSQuery {
+        precondition(name.count >= DNSLimits.maxName, "the name buffer must hold the longest name")
         guard bytes.count >= DNSLimits.headerSize else { throw .truncated }
         let id = u16(0), flags = u16(2)
         guard u16(4) == 1, u16(6) == 0, u16(8) == 0 else { throw .badCounts }
         let additional = Int(u16(10))
         index = DNSLimits.headerSize
-        name.removeAll(keepingCapacity: true)
-        try readName(into: &name)
+        nameLength = try walkName(into: name.baseAddress)
         guard index + 4 <= bytes.count else { throw .truncated }
         let type = DNSType(rawValue: u16(index)), qclass = DNSClass(rawValue: u16(index + 2))
         index += 4
@@ -93,34 +95,52 @@ package struct DNSReader {
         return DNSQuery(id: id, flags: flags, type: type, qclass: qclass, edns: edns)
     }
 
+    /// `parseQuery` into an array, for tests and tools.
+    package mutating func parseQuery(name: inout [UInt8]) throws(DNSParseError) -> DNSQuery {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: DNSLimits.maxName, alignment: 1)
+        defer { buffer.deallocate() }
+        var length = 0
+        let query = try parseQuery(name: buffer, nameLength: &length)
+        name.removeAll(keepingCapacity: true)
+        name.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
+        return query
+    }
+
     /// Appends the name at `index` (RFC 1035 §4.1.4 compression) to `name` in uncompressed wire form,
     /// keeping the sender's case, and moves `index` past it.
     package mutating func readName(into name: inout [UInt8]) throws(DNSParseError) {
-        try walkName(into: &name, keep: true)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: DNSLimits.maxName, alignment: 1)
+        defer { buffer.deallocate() }
+        let length = try walkName(into: buffer.baseAddress)
+        name.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
     }
 
     /// Moves `index` past the name there, checking it like `readName`.
     package mutating func skipName() throws(DNSParseError) {
-        var none: [UInt8] = []
-        try walkName(into: &none, keep: false)
+        _ = try walkName(into: nil)
     }
 
-    private mutating func walkName(into name: inout [UInt8], keep: Bool) throws(DNSParseError) {
+    /// Checks the name at `index`, copies it uncompressed to `out` (which holds `maxName` bytes)
+    /// unless `out` is nil, moves `index` past it, and returns its length. Bytes are copied a run
+    /// at a time, a run being the labels between two pointers: a query's name has no pointer, so
+    /// that is one copy.
+    private mutating func walkName(into out: UnsafeMutableRawPointer?) throws(DNSParseError) -> Int {
         var cursor = index, jumps = 0, resumeAt = -1, length = 0
+        var runStart = cursor, written = 0
         while true {
             guard cursor < bytes.count else { throw .truncated }
             let byte = Int(bytes[cursor])
             switch byte & 0xC0 {
             case 0x00 where byte == 0:
-                if keep { name.append(0) }
+                length += 1
+                if let out { copyRun(runStart..<(cursor + 1), to: out, at: &written) }
                 index = resumeAt >= 0 ? resumeAt : cursor + 1
-                return
+                return length
             case 0x00:
                 guard cursor + 1 + byte <= bytes.count else { throw .truncated }
                 // The label, its length byte and the root byte still to come must fit in 255.
                 length += 1 + byte
                 guard length + 1 <= DNSLimits.maxName else { throw .nameTooLong }
-                if keep { name.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[cursor...(cursor + byte)])) }
                 cursor += 1 + byte
             case 0xC0:
                 guard cursor + 1 < bytes.count else { throw .truncated }
@@ -128,12 +148,22 @@ package struct DNSReader {
                 jumps += 1
                 // Strictly backwards and past the header: no loops, no pointer to itself or forward.
                 guard target < cursor, target >= DNSLimits.headerSize, jumps <= DNSReader.maxPointers else { throw .badPointer }
+                if let out { copyRun(runStart..<cursor, to: out, at: &written) }
                 if resumeAt < 0 { resumeAt = cursor + 2 }
                 cursor = target
+                runStart = cursor
             default:
                 throw .badLabel
             }
         }
+    }
+
+    /// Copies `bytes[run]` to `out + written`; the length checks in `walkName` keep it in bounds.
+    @inline(__always)
+    private func copyRun(_ run: Range<Int>, to out: UnsafeMutableRawPointer, at written: inout Int) {
+        guard !run.isEmpty else { return }
+        (out + written).copyMemory(from: bytes.baseAddress.unsafelyUnwrapped + run.lowerBound, byteCount: run.count)
+        written += run.count
     }
 
     @inline(__always)

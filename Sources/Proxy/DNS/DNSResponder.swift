@@ -17,23 +17,33 @@ package import GLBCore
 /// - ANY (RFC 8482 §4.1): one RRset, the first that exists of A, AAAA, SOA; else NODATA.
 /// A response over the client's UDP limit is cut to its question with TC set (RFC 2181 §9).
 package struct DNSResponder {
-    private var name: [UInt8] = []
+    /// The question's name as the client spelled it, `nameLength` bytes in `buffers.name`.
+    private var nameLength = 0
     private var writer = DNSWriter(UnsafeMutableRawBufferPointer(start: nil, count: 0))
     /// The Router (its scratch is reused; `explain` uses its own).
     private var router = Router()
-    /// Memory for the array-returning `respond`, made on its first use.
-    private var scratch: Scratch?
+    private let buffers = Buffers()
+    /// `buffers.name`, held here too: reading a pointer costs no retain of `buffers`.
+    private let nameMemory: UnsafeMutableRawBufferPointer
 
-    /// A largest-message buffer, freed with the responder.
-    private final class Scratch {
-        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: DNSLimits.maxTCPSize, alignment: 8)
-        deinit { memory.deallocate() }
+    /// The responder's own memory, freed with it: the question name, and a largest-message buffer
+    /// for the array-returning `respond`, made on its first use.
+    private final class Buffers {
+        let name = UnsafeMutableRawBufferPointer.allocate(byteCount: DNSLimits.maxName, alignment: 8)
+        var message: UnsafeMutableRawBufferPointer?
+        deinit {
+            name.deallocate()
+            message?.deallocate()
+        }
+    }
+
+    /// The question's name, valid while answering.
+    private var name: UnsafeRawBufferPointer {
+        @inline(__always) get { UnsafeRawBufferPointer(rebasing: nameMemory[0..<nameLength]) }
     }
 
     /// A responder with its buffers reserved.
-    package init() {
-        name.reserveCapacity(DNSLimits.maxName + 1)
-    }
+    package init() { nameMemory = buffers.name }
 
     /// Answers `query` into `response`, replacing its contents (and growing it once to the
     /// largest message, keeping that capacity); returns the length, nil to drop the packet. For
@@ -41,10 +51,14 @@ package struct DNSResponder {
     package mutating func respond(to query: UnsafeRawBufferPointer, client: IPAddress, overTCP: Bool,
                                   snapshot: RoutingSnapshot, rng: inout some RandomNumberGenerator,
                                   into response: inout [UInt8]) -> Int? {
-        let memory = (scratch ?? { let made = Scratch(); scratch = made; return made }()).memory
-        let n = respond(to: query, client: client, overTCP: overTCP, snapshot: snapshot, rng: &rng, into: memory)
+        let message = buffers.message ?? {
+            let made = UnsafeMutableRawBufferPointer.allocate(byteCount: DNSLimits.maxTCPSize, alignment: 8)
+            buffers.message = made
+            return made
+        }()
+        let n = respond(to: query, client: client, overTCP: overTCP, snapshot: snapshot, rng: &rng, into: message)
         response.removeAll(keepingCapacity: true)
-        if let n { response.append(contentsOf: UnsafeRawBufferPointer(rebasing: memory[0..<n])) }
+        if let n { response.append(contentsOf: UnsafeRawBufferPointer(rebasing: message[0..<n])) }
         return n
     }
 
@@ -71,7 +85,7 @@ package struct DNSResponder {
         let q: DNSQuery
         // `do throws(...)`: a plain `do` catches `any Error`, which boxes the error: one allocation.
         do throws(DNSParseError) {
-            q = try reader.parseQuery(name: &name)
+            q = try reader.parseQuery(name: nameMemory, nameLength: &nameLength)
         } catch {
             writer.header(id: id, flags: echoed | DNSRCode.formErr.rawValue, questions: 0)
             return writer.count
@@ -84,7 +98,7 @@ package struct DNSResponder {
         }
         var answer = Answer(flags: echoed, rcode: .noError, scope: 0)
         writer.header(id: id, flags: 0, questions: 1)
-        name.withUnsafeBytes { writer.append($0) }
+        writer.append(name)
         writer.u16(q.type.rawValue)
         writer.u16(q.qclass.rawValue)
         let questionEnd = writer.count
@@ -136,7 +150,7 @@ package struct DNSResponder {
     /// Looks the name up and writes the answer, authority and additional sections.
     private mutating func answerQuestion(_ q: DNSQuery, client: IPAddress, snapshot: RoutingSnapshot,
                                          rng: inout some RandomNumberGenerator, answer: inout Answer) {
-        let found = name.withUnsafeBytes { snapshot.names.lookup($0) }
+        let found = snapshot.names.lookup(name)
         guard let node = found else {
             // Not an owner name: NXDOMAIN if an ancestor is in one of our zones, else not ours.
             guard let zone = closestZone(snapshot) else { answer.rcode = .refused; return }
@@ -146,7 +160,8 @@ package struct DNSResponder {
             return
         }
         answer.flags |= DNSFlags.aa
-        let zone = snapshot.zones[Int(node.zone)]
+        // The snapshot keeps its zones alive while we answer: no retain per query.
+        unowned(unsafe) let zone = snapshot.zones[Int(node.zone)]
         var type = q.type
         if type == .any { type = anyType(node, snapshot) }
         switch type {
@@ -256,13 +271,12 @@ package struct DNSResponder {
 
     /// The zone of the closest ancestor of the question name that is in the snapshot, if any.
     private func closestZone(_ snapshot: RoutingSnapshot) -> Int32? {
-        name.withUnsafeBytes { raw -> Int32? in
-            var offset = 0
-            while raw[offset] != 0 {
-                offset += 1 + Int(raw[offset])
-                if let node = snapshot.names.lookup(UnsafeRawBufferPointer(rebasing: raw[offset...])) { return node.zone }
-            }
-            return nil
+        let raw = name
+        var offset = 0
+        while raw[offset] != 0 {
+            offset += 1 + Int(raw[offset])
+            if let node = snapshot.names.lookup(UnsafeRawBufferPointer(rebasing: raw[offset...])) { return node.zone }
         }
+        return nil
     }
 }

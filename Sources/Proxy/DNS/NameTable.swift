@@ -74,6 +74,11 @@ package struct NameTable<Value: Sendable>: Sendable {
                 if key != NameTable.fold(name.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) { return false }
                 offset += 8
             }
+            // The tail as one word that overlaps the last full one (both sides overlap alike).
+            if offset < count, count >= 8 {
+                let key = arena.loadUnaligned(fromByteOffset: start + count - 8, as: UInt64.self)
+                return key == NameTable.fold(name.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+            }
             while offset < count {
                 if arena[start + offset] != DNSName.fold(name[offset]) { return false }
                 offset += 1
@@ -115,7 +120,12 @@ package struct NameTable<Value: Sendable>: Sendable {
             h = mix(h ^ fold(bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
             offset += 8
         }
-        if offset < count {
+        if offset < count, count >= 8 {
+            // The tail bytes, from a load of the last eight that drops the ones already mixed
+            // (little-endian: they are the low bytes): the same value as the byte loop below.
+            let last = bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            h = mix(h ^ fold(last >> UInt64(8 * (8 - (count - offset)))))
+        } else if offset < count {
             var tail: UInt64 = 0
             var shift: UInt64 = 0
             while offset < count {

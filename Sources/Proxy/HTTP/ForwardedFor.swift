@@ -2,6 +2,7 @@
 import Glibc
 #endif
 package import GLBCore
+import CGLBLinux   // in_addr and in6_addr: the shim's header is where Swift finds them
 
 /// Which address a proxied request's client is, for geo routing: the peer, or, when the peer is a
 /// trusted proxy, the hop its `X-Forwarded-For` names. Walked from the right (the nearest hop):

@@ -91,7 +91,7 @@ struct RequestCounters {
 
     static func serviceName(_ service: Int, _ snapshot: RoutingSnapshot) -> String {
         guard service >= 0 else { return "" }
-        let name = snapshot.services[service].name.description
+        let name = snapshot.serviceNames[service].description
         return name.hasSuffix(".") ? String(name.dropLast()) : name
     }
 }

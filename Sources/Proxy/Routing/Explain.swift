@@ -70,7 +70,7 @@ package struct Explanation: Sendable, CustomStringConvertible {
         let svc = snapshot.services[index]
         let key = ClientKey(client: client, subnet: subnet)
         var result = Explanation(
-            service: svc.name.description, policy: svc.policy, ttl: svc.ttl, answers: svc.answers, failClosed: svc.failClosed,
+            service: snapshot.serviceNames[index].description, policy: svc.policy, ttl: svc.ttl, answers: svc.answers, failClosed: svc.failClosed,
             clientKey: key, keyHash: key.hash,
             canary: svc.canaryCluster >= 0 ? (snapshot.clusters[Int(svc.canaryCluster)].name, svc.canaryPercent) : nil,
             candidates: svc.clusters.map { c in

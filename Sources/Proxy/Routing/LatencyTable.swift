@@ -37,7 +37,7 @@ package struct LatencyTable: Sendable {
     package let leaders: [String: String]
 
     /// Compiles `input` against the snapshot's services and clusters.
-    init(_ input: LatencyInput?, services: [ServiceRoute], clusters: [ClusterRoute], problems: inout [String]) {
+    init(_ input: LatencyInput?, services: [ServiceRoute], names: [DNSName], clusters: [ClusterRoute], problems: inout [String]) {
         guard let input else {
             self.init(nodes: [], localNode: -1, rankings: [], ranges: [], serviceCount: services.count, rtts: [], leaders: [:])
             return
@@ -54,7 +54,7 @@ package struct LatencyTable: Sendable {
         // A proxy-mode service has two routes under one name (its clusters, and the GLB nodes DNS
         // answers with); samples name clusters, so each route ranks the ones it has.
         var serviceIndex: [DNSName: [Int]] = [:]
-        for (i, s) in services.enumerated() { serviceIndex[s.name, default: []].append(i) }
+        for (i, name) in names.enumerated() { serviceIndex[name, default: []].append(i) }
         var samples: [Int: [Int32: Duration]] = [:]        // node * services + service → cluster → rtt
         for sample in input.samples {
             guard let n = nodeIndex[sample.node], let name = DNSName(sample.service), let routes = serviceIndex[name] else { continue }
@@ -68,7 +68,7 @@ package struct LatencyTable: Sendable {
             for s in 0..<services.count {
                 let start = rankings.count
                 var ranked = (samples[n * services.count + s] ?? [:]).sorted { ($0.value, $0.key) < ($1.value, $1.key) }
-                let key = nodes[n].name + "/" + services[s].name.description
+                let key = nodes[n].name + "/" + names[s].description
                 if let first = ranked.first, let previousName = input.previousLeaders[key],
                    let previous = ranked.firstIndex(where: { clusters[Int($0.key)].name == previousName }), previous > 0 {
                     let incumbent = ranked[previous].value

@@ -16,8 +16,8 @@ extension Router {
         while levelIndex < 4 {
             let level = GeoLevel(rawValue: levelIndex)!
             levelIndex += 1
-            pool.removeAll(keepingCapacity: true)
-            weights.removeAll(keepingCapacity: true)
+            pool.removeAll()
+            weights.removeAll()
             for i in range where Router.eligible(endpoints[i], pass: pass, needsWeight: true, only: only, exclude: exclude) && !filter.skips(i)
                 && level.matches(snapshot.clusters[Int(endpoints[i].cluster)], location: location.location, region: region) {
                 pool.append(Int32(i))
@@ -124,8 +124,8 @@ extension Router {
             }
             k += 1
         }
-        pool.removeLast(pool.count - kept)
-        weights.removeLast(weights.count - kept)
+        pool.keepFirst(kept)
+        weights.keepFirst(kept)
         trace.note("nearest cluster: \(snapshot.clusters[Int(nearest)].name), \(Int(best.rounded())) km away")
     }
 

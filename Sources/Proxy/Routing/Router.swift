@@ -81,11 +81,14 @@ package struct SilentTrace: RouteTrace {
 /// 3. fail open: every active address regardless of health (every draining one if none is
 ///    active), or nothing when the service is fail-closed. Disabled clusters are never answered.
 package struct Router {
-    /// Endpoint indices (into `RoutingSnapshot.endpoints`) chosen by the last `route` call.
-    package private(set) var chosen: [Int32] = []
+    /// Endpoint indices (into `RoutingSnapshot.endpoints`) chosen by the last `route` call: a view
+    /// of the Router's scratch, valid until the next call.
+    package private(set) var chosen = ScratchList<Int32>(base: nil, capacity: 0)
     // Internal, not private: Router+Geo.swift's passes fill them too.
-    var pool: [Int32] = []
-    var weights: [UInt64] = []
+    var pool = ScratchList<Int32>(base: nil, capacity: 0)
+    var weights = ScratchList<UInt64>(base: nil, capacity: 0)
+    /// The memory behind the three lists. A copy of a Router shares it: make one per user.
+    private let memory = ScratchMemory()
     /// Decoded client locations by database record, for `geo` and `latency`.
     private var geoCache = GeoCache()
 
@@ -128,11 +131,12 @@ package struct Router {
                                 canary choice: CanaryChoice, skipping filter: some EndpointFilter) -> RouteDecision {
         let svc = snapshot.services[service]
         let range = family == .v4 ? svc.v4 : svc.v6
-        chosen.removeAll(keepingCapacity: true)
+        chosen.removeAll()
         if chosen.capacity < snapshot.maxEndpoints {   // once per larger snapshot, never per query
-            chosen.reserveCapacity(snapshot.maxEndpoints)
-            pool.reserveCapacity(snapshot.maxEndpoints)
-            weights.reserveCapacity(snapshot.maxEndpoints)
+            memory.reserve(snapshot.maxEndpoints)
+            chosen = ScratchList(base: memory.chosen, capacity: memory.capacity)
+            pool = ScratchList(base: memory.pool, capacity: memory.capacity)
+            weights = ScratchList(base: memory.weights, capacity: memory.capacity)
         }
         var decision = RouteDecision(outcome: .noAddresses, canarySide: nil, usedClientSubnet: false, tier: nil)
         guard !range.isEmpty else {
@@ -249,8 +253,8 @@ package struct Router {
     /// Fills `pool`/`weights` with the eligible endpoints of `range`; true if any.
     mutating func collect(_ range: Range<Int>, _ endpoints: [Endpoint], pass: Pass, policy: RoutePolicy,
                                   only: Int32, exclude: Int32, filter: some EndpointFilter) -> Bool {
-        pool.removeAll(keepingCapacity: true)
-        weights.removeAll(keepingCapacity: true)
+        pool.removeAll()
+        weights.removeAll()
         for i in range where Router.eligible(endpoints[i], pass: pass, needsWeight: policy != .all, only: only, exclude: exclude) && !filter.skips(i) {
             pool.append(Int32(i))
             weights.append(endpoints[i].weight)

@@ -64,10 +64,9 @@ package struct ClusterRoute: Sendable {
     package var tls: UpstreamTLS? = nil
 }
 
-/// A compiled service.
+/// A compiled service. Plain values only, so the Router copies one with no reference counting
+/// (its name, the one reference, is in `RoutingSnapshot.serviceNames`).
 package struct ServiceRoute: Sendable {
-    /// The owner name.
-    package let name: DNSName
     /// Index into `RoutingSnapshot.zones`.
     package let zone: Int32
     /// The policy.
@@ -103,6 +102,8 @@ package final class RoutingSnapshot: Sendable {
     package let zones: [Zone]
     /// Services, in input order (invalid ones dropped).
     package let services: [ServiceRoute]
+    /// Each service's owner name, parallel to `services`.
+    package let serviceNames: [DNSName]
     /// Every cluster of every service, each service's a contiguous slice.
     package let clusters: [ClusterRoute]
     /// Every answerable address, each service's per family a contiguous slice.
@@ -170,7 +171,7 @@ package final class RoutingSnapshot: Sendable {
             zoneIndex[apex] = index
         }
 
-        var services: [ServiceRoute] = [], clusters: [ClusterRoute] = [], endpoints: [Endpoint] = []
+        var services: [ServiceRoute] = [], serviceNames: [DNSName] = [], clusters: [ClusterRoute] = [], endpoints: [Endpoint] = []
         var maxEndpoints = 0
         services.reserveCapacity(input.services.count)
         /// Appends one route of `s` over `input`: its clusters, endpoints and the service entry.
@@ -192,7 +193,8 @@ package final class RoutingSnapshot: Sendable {
             let v6 = RoutingSnapshot.appendEndpoints(ipv4: false, clusters: clusterRange, from: clusters, to: &endpoints)
             maxEndpoints = Swift.max(maxEndpoints, v4.count, v6.count)
             let percent = canary >= 0 ? (wanted?.percent ?? 0) : 0
-            services.append(ServiceRoute(name: fqdn, zone: zone, policy: s.policy, ttl: s.ttl, answers: Swift.max(1, s.answers),
+            serviceNames.append(fqdn)
+            services.append(ServiceRoute(zone: zone, policy: s.policy, ttl: s.ttl, answers: Swift.max(1, s.answers),
                                          failClosed: s.failClosed, clusters: clusterRange, v4: v4, v6: v6,
                                          canaryCluster: canary, canaryPercent: percent,
                                          canaryThreshold: Canary.threshold(percent: percent)))
@@ -222,13 +224,14 @@ package final class RoutingSnapshot: Sendable {
         self.generation = input.generation
         self.zones = zones
         self.services = services
+        self.serviceNames = serviceNames
         self.clusters = clusters
         self.endpoints = endpoints
         self.hosts = hosts
         self.names = names
         self.maxEndpoints = maxEndpoints
         self.geo = input.geo
-        self.latency = LatencyTable(input.latency, services: services, clusters: clusters, problems: &problems)
+        self.latency = LatencyTable(input.latency, services: services, names: serviceNames, clusters: clusters, problems: &problems)
         self.problems = problems
     }
 

@@ -56,9 +56,11 @@ final class DNSLoopState {
 
     deinit { tcpScratch.deallocate() }
 
-    /// Answers one query into `memory`; returns the answer's length, or nil to drop it.
+    /// Answers one query into `memory`; returns the answer's length, or nil to drop it. The
+    /// snapshot is the caller's: read once per batch, not per query (each read is a retain).
     @inline(__always)
-    func answer(_ query: UnsafeRawBufferPointer, from client: IPAddress, overTCP: Bool, into memory: UnsafeMutableRawBufferPointer) -> Int? {
+    func answer(_ query: UnsafeRawBufferPointer, from client: IPAddress, overTCP: Bool, snapshot: RoutingSnapshot,
+                into memory: UnsafeMutableRawBufferPointer) -> Int? {
         responder.respond(to: query, client: client, overTCP: overTCP, snapshot: snapshot, rng: &rng, into: memory)
     }
 
@@ -81,7 +83,7 @@ final class DNSLoopState {
 final class DNSUDPSocket: Selectable {
     let descriptor: CInt
     weak var state: DNSLoopState?
-    private let batch: OpaquePointer
+    private let batch: UnsafeMutablePointer<cglb_udp_batch>
 
     /// Datagrams per batch; and the largest query and answer a batch slot holds. Answers over UDP
     /// never exceed the advertised 1232 bytes (larger ones are truncated with TC).
@@ -107,6 +109,8 @@ final class DNSUDPSocket: Selectable {
         for _ in 0..<4 {
             let received = cglb_udp_batch_receive(descriptor, batch)
             guard received > 0 else { return }
+            let snapshot = state.snapshot
+            var tally = DNSMetrics.Tally()
             var queued: CInt = 0
             var v6 = (UInt64(0), UInt64(0))
             for i in 0..<received {
@@ -118,16 +122,17 @@ final class DNSUDPSocket: Selectable {
                 // The answer is written where sendmmsg will read it: no copy.
                 let slot = UnsafeMutableRawBufferPointer(start: cglb_udp_batch_out(batch, queued), count: Int(Self.answerSize))
                 guard let answer = state.answer(UnsafeRawBufferPointer(start: bytes, count: Int(length)), from: client, overTCP: false,
-                                                into: slot) else {
-                    metrics.dropped.incrementFromOwner()
+                                                snapshot: snapshot, into: slot) else {
+                    tally.dropped += 1
                     continue
                 }
-                metrics.count(response: UnsafeRawBufferPointer(rebasing: slot[0..<answer]), tcp: false)
+                tally.count(response: UnsafeRawBufferPointer(rebasing: slot[0..<answer]), metrics: metrics)
                 cglb_udp_batch_queue(batch, queued, i, CInt(answer))
                 queued += 1
             }
             let sent = cglb_udp_batch_send(descriptor, batch, queued)
-            for _ in sent..<queued { metrics.dropped.incrementFromOwner() }
+            tally.dropped += UInt64(queued - sent)
+            metrics.add(tally)
             if received < Self.batchSize { return }
         }
     }

@@ -96,7 +96,8 @@ final class DNSTCPConnection: Selectable {
         while let length = inbound.getInteger(at: inbound.readerIndex, as: UInt16.self), inbound.readableBytes >= 2 + Int(length) {
             inbound.moveReaderIndex(forwardBy: 2)
             let reply = inbound.withUnsafeReadableBytes { raw in
-                state.answer(UnsafeRawBufferPointer(rebasing: raw[0..<Int(length)]), from: client, overTCP: true, into: state.tcpScratch)
+                state.answer(UnsafeRawBufferPointer(rebasing: raw[0..<Int(length)]), from: client, overTCP: true,
+                             snapshot: state.snapshot, into: state.tcpScratch)
             }
             inbound.moveReaderIndex(forwardBy: Int(length))
             answered = true
