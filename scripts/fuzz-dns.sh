@@ -21,7 +21,7 @@ swiftc "${flags[@]}" -module-name GLBCore -emit-module -emit-module-path "$out/G
 swiftc "${flags[@]}" -module-name DNSFuzz -I "$out" -o "$out/dns-fuzz" \
     Sources/Proxy/Geo/*.swift Sources/Proxy/DNS/*.swift Sources/Proxy/Routing/*.swift Fuzz/DNSResponderFuzz.swift "$out/libGLBCore.a"
 
-if [[ $# -gt 0 ]]; then exec "$out/dns-fuzz" "$@"; fi
+if [[ $# -gt 0 ]]; then LSAN_OPTIONS=suppressions=$PWD/Fuzz/lsan.supp exec "$out/dns-fuzz" "$@"; fi
 
 # Seeds: an A query with EDNS + ECS, an NS query, an ANY query with a compressed additional record.
 printf '\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x03www\x03glb\x07example\x00\x00\x01\x00\x01\x00\x00\x29\x04\xd0\x00\x00\x80\x00\x00\x0b\x00\x08\x00\x07\x00\x01\x18\x00\xc6\x33\x64' > "$out/corpus/seed-a-ecs"
@@ -29,5 +29,6 @@ printf '\x12\x35\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x03geo\x03glb\x07exampl
 printf '\xab\xcd\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03glb\x07example\x00\x00\x02\x00\x01' > "$out/corpus/seed-ns"
 printf '\x00\x07\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x01a\x01b\x03GLB\x07example\x00\x00\xff\x00\x01\xc0\x0c\x00\x10\x00\x01\x00\x00\x00\x00\x00\x01\x00' > "$out/corpus/seed-any"
 
+export LSAN_OPTIONS=suppressions=$PWD/Fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
 exec "$out/dns-fuzz" -max_total_time="${FUZZ_SECONDS:-60}" -max_len=2048 -timeout=5 \
     -artifact_prefix="$out/artifacts/" -print_final_stats=1 "$out/corpus"
