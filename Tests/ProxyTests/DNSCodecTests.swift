@@ -147,6 +147,20 @@ import Testing
         #expect(edns.clientSubnet == ClientSubnet(address: IPAddress("198.51.100.0")!, sourcePrefix: 22))
     }
 
+    @Test func questionNameIsCopiedAcrossAPointerRunByRun() throws {
+        // A legal if odd question: label "\u{1}b\u{0}", then a pointer back into that label's
+        // bytes, which read as the label "b" and the root. The copy is two runs, one per side of
+        // the pointer, and the type and class follow the pointer.
+        let bytes = DNSReaderTests.header + [3, 1, 0x62, 0, 0xC0, 13, 0, 16, 0, 1]
+        var name: [UInt8] = []
+        let query = try bytes.withUnsafeBytes { raw throws(DNSParseError) -> DNSQuery in
+            var reader = DNSReader(raw)
+            return try reader.parseQuery(name: &name)
+        }
+        #expect(name == [3, 1, 0x62, 0, 1, 0x62, 0])
+        #expect(query.type == DNSType(rawValue: 16) && query.qclass == .in)   // TXT
+    }
+
     @Test func compressedNameInAdditionalIsFollowed() throws {
         // An additional record whose owner is a pointer to the question name is skipped, not rejected.
         let bytes = QueryBuilder().bytes.withAdditional(1) + [0xC0, 12, 0, 16, 0, 1, 0, 0, 0, 0, 0, 1, 0]
