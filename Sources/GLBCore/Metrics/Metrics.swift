@@ -55,6 +55,17 @@ package final class Histogram: Sendable {
 
     package func observe(_ duration: Duration) { observe(duration.seconds) }
 
+    /// `observe` for a shard that only one thread writes (see `Counter.incrementFromOwner`):
+    /// plain loads and stores instead of three locked read-modify-writes.
+    package func observeFromOwner(_ duration: Duration) {
+        let value = duration.seconds
+        var index = 0
+        while index < bounds.count, value > bounds[index] { index += 1 }
+        if index < bounds.count { buckets[index].incrementFromOwner() }
+        total.incrementFromOwner()
+        sumMicros.store(sumMicros.load(ordering: .relaxed) &+ UInt64(max(0, value) * 1_000_000), ordering: .relaxed)
+    }
+
     package var count: UInt64 { total.current }
     package var sum: Double { Double(sumMicros.load(ordering: .relaxed)) / 1_000_000 }
     /// Cumulative counts per bound, as Prometheus wants them.

@@ -367,7 +367,7 @@ final class ProxyConnection: Selectable {
         if exchange.active {
             finishMetrics(status: status, now: now)
         } else {
-            state.counters.counter(status: status, service: -1, cluster: -1, snapshot: state.snapshot, metrics: proxy.metrics).increment()
+            state.counters.counter(status: status, service: -1, cluster: -1, snapshot: state.snapshot, metrics: state.shard).incrementFromOwner()
         }
         exchange = Exchange()
         if closing {

@@ -4,8 +4,23 @@ import Synchronization
 /// One loop's share of an `HTTPProxy`: its listener, client connections, upstream pool, RNG,
 /// Router, outlier table, cached snapshot and metric handles. Loop-confined, not `Sendable`:
 /// every field is touched only on `loop`'s thread, so the request path takes no lock.
+///
+/// Nothing refers to it weakly (the tick hook, the sweep timer and the listeners go through a
+/// `ProxyLoopAnchor`): a weak reference gives an object a side table, and then every retain and
+/// release of it takes the runtime's slow path. The request path reads its own copies of the
+/// proxy's configuration and metrics rather than loading `proxy`, whose reference count both
+/// loops would otherwise bounce between their caches.
 final class ProxyLoopState {
     unowned let proxy: HTTPProxy
+    let configuration: HTTPProxy.Configuration
+    let metrics: ProxyMetrics
+    /// This loop's shard of the per-request metrics.
+    let shard: ProxyMetrics.Shard
+    /// This loop's idle pooled connections, summed across loops for `glb_http_pool_idle_connections`.
+    let poolIdle: Gauge
+    /// The proxy's open-connection count (shared: it enforces the cap across loops).
+    let openConnections: ConnectionCounter
+    let publisher: SnapshotPublisher
     let loop: EventLoop
     let boundAddresses: (plain: SocketAddress?, https: SocketAddress?)
     var snapshot: RoutingSnapshot
@@ -28,13 +43,20 @@ final class ProxyLoopState {
     private(set) var draining = false
     private var closed = false
 
-    init(proxy: HTTPProxy, loop: EventLoop, plain: SocketAddress?, https: SocketAddress?, seed: UInt64) throws(SystemError) {
+    init(proxy: HTTPProxy, index: Int, anchor: ProxyLoopAnchor, loop: EventLoop, plain: SocketAddress?, https: SocketAddress?,
+         seed: UInt64) throws(SystemError) {
         self.proxy = proxy
+        configuration = proxy.configuration
+        metrics = proxy.metrics
+        shard = proxy.metrics.shard(index: index, of: proxy.loops.count)
+        poolIdle = proxy.poolIdleShards[index]
+        openConnections = proxy.connections
+        publisher = proxy.publisher
         self.loop = loop
         rng = SplitMix64(seed: seed)
         outliers = OutlierDetector(configuration: proxy.configuration.outlier)
         pool = UpstreamPool(maxPerAddress: proxy.configuration.maxIdlePerUpstream, idleTimeout: proxy.configuration.poolIdleTimeout)
-        snapshot = proxy.publisher.snapshot
+        snapshot = publisher.snapshot
         var bound: (plain: SocketAddress?, https: SocketAddress?) = (nil, nil)
         var opened: [ProxyListener] = []
         for (address, tls) in [(plain, false), (https, true)] {
@@ -55,15 +77,16 @@ final class ProxyLoopState {
         }
         boundAddresses = bound
         listeners = opened
-        for listener in opened { listener.state = self }
-        loop.addTickHook { [weak self] in
-            guard let self else { return }
+        anchor.state = self
+        for listener in opened { listener.anchor = anchor }
+        loop.addTickHook { [weak anchor] in
+            guard let self = anchor?.state else { return }
             let previous = self.snapshot
-            if self.proxy.publisher.refresh(&self.snapshot), self.outliers.ejectedCount > 0 {
+            if self.publisher.refresh(&self.snapshot), self.outliers.ejectedCount > 0 {
                 self.pardonRecovered(since: previous)
             }
         }
-        scheduleSweep()
+        scheduleSweep(anchor)
     }
 
     /// The service for a request's Host value: a service with that name, else the default.
@@ -71,7 +94,7 @@ final class ProxyLoopState {
         if let host, let index = snapshot.service(host: host, scratch: &hostScratch) { return index }
         if defaultServiceGeneration != snapshot.generation {
             defaultServiceGeneration = snapshot.generation
-            defaultService = proxy.configuration.defaultService.flatMap { snapshot.service(named: $0, forProxy: true) } ?? -1
+            defaultService = configuration.defaultService.flatMap { snapshot.service(named: $0, forProxy: true) } ?? -1
         }
         return defaultService >= 0 ? defaultService : nil
     }
@@ -150,7 +173,7 @@ final class ProxyLoopState {
             }
         }
         if outliers.record(outcome, for: key, now: now, serviceSize: size, ejectedPeers: ejected) {
-            proxy.metrics.ejections.increment()
+            metrics.ejections.increment()
             proxy.logger.warning("upstream ejected", ["endpoint": "\(key)", "outcome": "\(outcome)"])
         }
     }
@@ -158,18 +181,18 @@ final class ProxyLoopState {
     // MARK: Connections
 
     func accepted(fd: CInt, peer: SocketAddress?, tls: Bool, now: Instant) {
-        guard !draining, proxy.connections.admit(limit: proxy.configuration.maxConnections) else {
-            proxy.metrics.rejectedConnections.increment()
+        guard !draining, openConnections.admit(limit: configuration.maxConnections) else {
+            metrics.rejectedConnections.increment()
             closeDescriptor(fd)
             return
         }
         var session: TLSSession?
-        if tls, let store = proxy.configuration.certificates {
+        if tls, let store = configuration.certificates {
             store.refresh(&certificates)
             guard let table = certificates, let ssl = table.makeSSL() else {
                 handshakeFailed(side: "client", reason: "other")
                 closeDescriptor(fd)
-                proxy.connections.closed()
+                openConnections.closed()
                 return
             }
             session = TLSSession(ssl: ssl, fd: fd, server: true)
@@ -180,12 +203,12 @@ final class ProxyLoopState {
             connections[ObjectIdentifier(connection)] = connection
         } catch {
             closeDescriptor(fd)
-            proxy.connections.closed()
+            openConnections.closed()
         }
     }
 
     func removed(_ connection: ProxyConnection) {
-        if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil { proxy.connections.closed() }
+        if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil { openConnections.closed() }
     }
 
     /// Pools `upstream` after a complete keep-alive exchange, or closes it.
@@ -199,7 +222,7 @@ final class ProxyLoopState {
         upstream.uses += 1
         if pool.put(upstream, now: now) {
             upstream.setInterest(.read)
-            proxy.idleUpstreams.wrappingAdd(1, ordering: .relaxed)
+            poolIdle.set(Double(pool.count))
         } else {
             upstream.close()
         }
@@ -209,7 +232,7 @@ final class ProxyLoopState {
     func handshakeFailed(side: String, reason: String) {
         let key = side + "/" + reason
         if let counter = handshakeFailureCounters[key] { counter.increment(); return }
-        let counter = proxy.metrics.handshakeFailures(side: side, reason: reason)
+        let counter = metrics.handshakeFailures(side: side, reason: reason)
         handshakeFailureCounters[key] = counter
         counter.increment()
     }
@@ -218,31 +241,31 @@ final class ProxyLoopState {
     /// error if connect(2) failed at once.
     func upstream(for address: SocketAddress, tls: UpstreamTLS?) -> Result<UpstreamConnection, SystemError> {
         if let pooled = pool.take(UpstreamKey(address: address, tls: tls)) {
-            proxy.idleUpstreams.wrappingSubtract(1, ordering: .relaxed)
-            proxy.metrics.poolReused.increment()
+            poolIdle.set(Double(pool.count))
+            shard.poolReused.incrementFromOwner()
             return .success(pooled)
         }
         do throws(SystemError) {
             let fresh = try UpstreamConnection(key: UpstreamKey(address: address, tls: tls), state: self)
-            proxy.metrics.poolNew.increment()
+            shard.poolNew.incrementFromOwner()
             return .success(fresh)
         } catch {
             return .failure(error)
         }
     }
 
-    private func scheduleSweep() {
-        let every = min(proxy.configuration.poolIdleTimeout, .seconds(1))
-        loop.schedule(after: every) { [weak self] in
-            guard let self, !self.closed else { return }
+    private func scheduleSweep(_ anchor: ProxyLoopAnchor) {
+        let every = min(configuration.poolIdleTimeout, .seconds(1))
+        loop.schedule(after: every) { [weak anchor] in
+            guard let anchor, let self = anchor.state, !self.closed else { return }
             let now = self.loop.clock.now
             let expired = self.pool.expire(now: now)
             if !expired.isEmpty {
-                self.proxy.idleUpstreams.wrappingSubtract(expired.count, ordering: .relaxed)
+                self.poolIdle.set(Double(self.pool.count))
                 for connection in expired { connection.close() }
             }
             self.outliers.sweep(now: now)
-            self.scheduleSweep()
+            self.scheduleSweep(anchor)
         }
     }
 
@@ -256,7 +279,7 @@ final class ProxyLoopState {
         }
         listeners.removeAll()
         let pooled = pool.removeAll()
-        proxy.idleUpstreams.wrappingSubtract(pooled.count, ordering: .relaxed)
+        poolIdle.set(Double(pool.count))
         for connection in pooled { connection.close() }
         for connection in Array(connections.values) { connection.drain() }
     }
@@ -283,12 +306,20 @@ struct SkipFilter: EndpointFilter {
     }
 }
 
+/// What holds a loop's `ProxyLoopState` for the proxy, and what the loop's tick hook, sweep
+/// timer and listeners refer to weakly, so that the state itself never gets a side table (see
+/// `ProxyLoopState`). The proxy owns the anchors: when it goes, they go, and the hook and timer
+/// find nothing to run.
+final class ProxyLoopAnchor {
+    var state: ProxyLoopState?
+}
+
 /// One loop's listening socket (SO_REUSEPORT: the kernel spreads connections across loops),
 /// plain HTTP or HTTPS.
 final class ProxyListener: Selectable {
     let descriptor: CInt
     let tls: Bool
-    weak var state: ProxyLoopState?
+    weak var anchor: ProxyLoopAnchor?
 
     init(address: SocketAddress, tls: Bool) throws(SystemError) {
         descriptor = try Socket.listenTCP(address, reusePort: true)
@@ -298,7 +329,7 @@ final class ProxyListener: Selectable {
     func readable(now: Instant) {
         // Bounded per tick, so a connection storm cannot starve the requests already open.
         for _ in 0..<64 {
-            guard let state else { return }
+            guard let state = anchor?.state else { return }
             let accepted: (fd: CInt, peer: SocketAddress?)?
             do {
                 accepted = try Socket.accept(descriptor)
