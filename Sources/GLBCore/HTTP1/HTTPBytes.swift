@@ -54,4 +54,53 @@ enum HTTPBytes {
         }
         return true
     }
+
+    // MARK: Eight bytes at a time
+    //
+    // The head scans look for a few byte values in runs of ordinary ones, so they test a word
+    // at a time (SWAR): `zeroBytes` flags every zero byte of a word; a borrow can also flag a
+    // byte above a real zero, never one below it, so the lowest flag is always exact, and the
+    // lowest is all these scans use. Little-endian loads put the first byte lowest.
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    @inline(__always)
+    private static func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+
+    @inline(__always)
+    private static func word(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(p.baseAddress! + i).loadUnaligned(as: UInt64.self))
+    }
+
+    /// The index of the first CR or LF in `p[start..<limit]`, or `limit`.
+    @inline(__always)
+    static func firstLineBreak(_ p: UnsafeBufferPointer<UInt8>, from start: Int, limit: Int) -> Int {
+        var i = start
+        while i + 8 <= limit {
+            let w = word(p, i)
+            let found = zeroBytes(w ^ 0x0D0D_0D0D_0D0D_0D0D) | zeroBytes(w ^ 0x0A0A_0A0A_0A0A_0A0A)
+            if found != 0 { return i + found.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < limit, p[i] != cr, p[i] != lf { i += 1 }
+        return i
+    }
+
+    /// The index of the first control byte (below 0x20, HTAB and CR included) or DEL in
+    /// `p[start..<limit]`, or `limit`: where a field value might end or be invalid.
+    @inline(__always)
+    static func firstControl(_ p: UnsafeBufferPointer<UInt8>, from start: Int, limit: Int) -> Int {
+        var i = start
+        while i + 8 <= limit {
+            let w = word(p, i)
+            // Bytes below 0x20: subtracting 0x20 borrows into the high bit only for them (bytes
+            // of 0x80 and up have it set in w, so ~w clears them).
+            let found = ((w &- 0x2020_2020_2020_2020) & ~w & highs) | zeroBytes(w ^ 0x7F7F_7F7F_7F7F_7F7F)
+            if found != 0 { return i + found.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < limit, p[i] >= 0x20, p[i] != 0x7F { i += 1 }
+        return i
+    }
 }

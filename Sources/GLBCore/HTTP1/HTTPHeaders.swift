@@ -13,7 +13,13 @@ package struct HTTPHeaders: Sendable, RandomAccessCollection {
 
     /// The bytes the fields index into (for a parsed head: the whole head).
     private(set) var storage: [UInt8]
-    private(set) var fields: [Field]
+    private(set) var fields: [Field] {
+        didSet { connectionNamesField = nil }
+    }
+    /// Whether a Connection token names a field of this list that is not hop-by-hop by itself,
+    /// if known: the parser works it out while it reads the Connection tokens anyway, so that
+    /// `forEachEndToEndField` need not walk them again. Any edit of the list forgets it.
+    var connectionNamesField: Bool?
 
     /// An empty field list, for building a message.
     package init() {
@@ -22,9 +28,10 @@ package struct HTTPHeaders: Sendable, RandomAccessCollection {
     }
 
     /// Used by the parser: `fields` index into `storage`, already validated.
-    init(storage: [UInt8], fields: [Field]) {
+    init(storage: [UInt8], fields: [Field], connectionNamesField: Bool? = nil) {
         self.storage = storage
         self.fields = fields
+        self.connectionNamesField = connectionNamesField
     }
 
     /// Builds a field list from pairs, validating each one (see `add(name:value:)`).
@@ -175,7 +182,7 @@ package struct HTTPHeaders: Sendable, RandomAccessCollection {
         // Each field costs one switch on its length. Connection's tokens are looked at once, and
         // per field only if one of them names a field that is present and not hop-by-hop anyway
         // (`close` and `keep-alive`, the usual ones, never are).
-        let checkTokens = connectionNamesPresentField()
+        let checkTokens = connectionNamesField ?? connectionNamesPresentField()
         storage.withUnsafeBufferPointer { bytes in
             for field in fields {
                 if Self.isHopByHop(bytes, field.name) { continue }
@@ -204,7 +211,22 @@ package struct HTTPHeaders: Sendable, RandomAccessCollection {
         return false
     }
 
-    private static func isHopByHop(_ bytes: UnsafeBufferPointer<UInt8>, _ name: Range<Int>) -> Bool {
+    /// True if any field's name equals `bytes[name]`, ignoring ASCII case.
+    func containsField(named name: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for field in fields where field.name.count == name.count {
+            var equal = true
+            var i = field.name.lowerBound, j = name.lowerBound
+            while i < field.name.upperBound {
+                if HTTPBytes.lower(bytes[i]) != HTTPBytes.lower(bytes[j]) { equal = false; break }
+                i += 1
+                j += 1
+            }
+            if equal { return true }
+        }
+        return false
+    }
+
+    static func isHopByHop(_ bytes: UnsafeBufferPointer<UInt8>, _ name: Range<Int>) -> Bool {
         func equals(_ literal: StaticString) -> Bool {
             literal.withUTF8Buffer { HTTPBytes.equalsIgnoringCase(bytes, name, $0) }
         }
