@@ -89,8 +89,7 @@ extension ProxyConnection {
             }
             exchange.endpoint = choice.endpoint
             exchange.cluster = Int(state.snapshot.endpoints[choice.endpoint].cluster)
-            let address = state.address(ofEndpoint: choice.endpoint)
-            switch state.upstream(for: address, tls: state.snapshot.clusters[exchange.cluster].tls) {
+            switch state.upstream(endpoint: choice.endpoint) {
             case .success(let connection):
                 connection.owner = self
                 upstream = connection

@@ -1,4 +1,7 @@
 import GLBCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// One loop's share of an `HTTPProxy`: its listener, client connections, upstream pool, RNG,
@@ -31,6 +34,10 @@ final class ProxyLoopState {
     var counters = RequestCounters()
     /// Scratch for Host → wire-form name lookups.
     var hostScratch: [UInt8] = []
+    /// The last Host looked up, its service, and the snapshot it was looked up in.
+    private var lastHost: [UInt8] = []
+    private var lastHostService: Int?
+    private var lastHostSnapshot: RoutingSnapshot?
     /// `configuration.defaultService` resolved in `snapshot`, or -1.
     private(set) var defaultService = -1
     private var defaultServiceGeneration: UInt64 = .max
@@ -40,6 +47,11 @@ final class ProxyLoopState {
     /// Handshake failure counters by side and reason, cached: the registry takes a lock.
     private var handshakeFailureCounters: [String: Counter] = [:]
     private var connections: [ObjectIdentifier: ProxyConnection] = [:]
+    /// Each endpoint's pool slot (-1: not looked up yet), for `endpointSlotsSnapshot` (endpoint
+    /// indices mean other addresses in another snapshot) and the pool's epoch.
+    private var endpointSlots: [Int] = []
+    private var endpointSlotsSnapshot: RoutingSnapshot?
+    private var endpointSlotsEpoch = -1
     private(set) var draining = false
     private var closed = false
 
@@ -90,7 +102,24 @@ final class ProxyLoopState {
     }
 
     /// The service for a request's Host value: a service with that name, else the default.
+    ///
+    /// The last answer is kept with its Host bytes and snapshot: clients send the same Host again
+    /// and again, and the lookup (wire form, name table) cost ~650 instructions per request.
     func service(host: ArraySlice<UInt8>?) -> Int? {
+        guard let host else { return resolveService(host: nil) }
+        if lastHostSnapshot === snapshot, lastHost.count == host.count,
+           host.isEmpty || lastHost.withUnsafeBytes({ a in host.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, b.count) == 0 } }) {
+            return lastHostService
+        }
+        let service = resolveService(host: host)
+        lastHost.removeAll(keepingCapacity: true)
+        lastHost.append(contentsOf: host)
+        lastHostService = service
+        lastHostSnapshot = snapshot
+        return service
+    }
+
+    private func resolveService(host: ArraySlice<UInt8>?) -> Int? {
         if let host, let index = snapshot.service(host: host, scratch: &hostScratch) { return index }
         if defaultServiceGeneration != snapshot.generation {
             defaultServiceGeneration = snapshot.generation
@@ -112,6 +141,11 @@ final class ProxyLoopState {
             let address = address(ofEndpoint: index)
             if wasDown.contains(address) { outliers.pardon(address) }
         }
+    }
+
+    /// The pool key of endpoint `index` of the current snapshot.
+    private func key(ofEndpoint index: Int) -> UpstreamKey {
+        UpstreamKey(address: address(ofEndpoint: index), tls: snapshot.clusters[Int(snapshot.endpoints[index].cluster)].tls)
     }
 
     /// The address to connect to for endpoint `index` of the current snapshot.
@@ -237,16 +271,26 @@ final class ProxyLoopState {
         counter.increment()
     }
 
-    /// A pooled connection to `address` (with the same TLS settings), or a new one. Nil with the
-    /// error if connect(2) failed at once.
-    func upstream(for address: SocketAddress, tls: UpstreamTLS?) -> Result<UpstreamConnection, SystemError> {
-        if let pooled = pool.take(UpstreamKey(address: address, tls: tls)) {
+    /// A pooled connection to endpoint `index` of the current snapshot (its address, with its
+    /// cluster's TLS settings), or a new one. The error if connect(2) failed at once.
+    func upstream(endpoint index: Int) -> Result<UpstreamConnection, SystemError> {
+        if endpointSlotsSnapshot !== snapshot || endpointSlotsEpoch != pool.epoch {
+            endpointSlots = [Int](repeating: -1, count: snapshot.endpoints.count)
+            endpointSlotsSnapshot = snapshot
+            endpointSlotsEpoch = pool.epoch
+        }
+        var slot = endpointSlots[index]
+        if slot < 0 {
+            slot = pool.slot(for: key(ofEndpoint: index))
+            endpointSlots[index] = slot
+        }
+        if let pooled = pool.take(slot: slot) {
             poolIdle.set(Double(pool.count))
             shard.poolReused.incrementFromOwner()
             return .success(pooled)
         }
         do throws(SystemError) {
-            let fresh = try UpstreamConnection(key: UpstreamKey(address: address, tls: tls), state: self)
+            let fresh = try UpstreamConnection(key: key(ofEndpoint: index), poolSlot: slot, state: self)
             shard.poolNew.incrementFromOwner()
             return .success(fresh)
         } catch {
