@@ -46,7 +46,13 @@ final class ProxyLoopState {
     private var certificates: CertificateTable?
     /// Handshake failure counters by side and reason, cached: the registry takes a lock.
     private var handshakeFailureCounters: [String: Counter] = [:]
-    private var connections: [ObjectIdentifier: ProxyConnection] = [:]
+    /// The open client connections; each knows its index (`ProxyConnection.stateIndex`), so
+    /// adding and removing one (swapping the last into its place) hashes nothing.
+    private var connections: [ProxyConnection] = []
+    /// The last client address turned into text, shared by its connections (most clients open
+    /// many): formatting it allocated once per connection.
+    private var lastClientIP: IPAddress?
+    private var lastClientText: [UInt8] = []
     /// Each endpoint's pool slot (-1: not looked up yet), for `endpointSlotsSnapshot` (endpoint
     /// indices mean other addresses in another snapshot) and the pool's epoch.
     private var endpointSlots: [Int] = []
@@ -234,15 +240,33 @@ final class ProxyLoopState {
         let connection = ProxyConnection(fd: fd, peer: peer, state: self, tls: session, certificates: tls ? certificates : nil, now: now)
         do {
             try loop.register(connection, interest: .read)
-            connections[ObjectIdentifier(connection)] = connection
+            connection.stateIndex = connections.count
+            connections.append(connection)
         } catch {
             closeDescriptor(fd)
             openConnections.closed()
         }
     }
 
+    /// `ip` as text for X-Forwarded-For.
+    func clientText(_ ip: IPAddress) -> [UInt8] {
+        if ip != lastClientIP {
+            lastClientIP = ip
+            lastClientText = HeadRewriter.addressText(ip)
+        }
+        return lastClientText
+    }
+
     func removed(_ connection: ProxyConnection) {
-        if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil { openConnections.closed() }
+        let index = connection.stateIndex
+        guard index >= 0, index < connections.count, connections[index] === connection else { return }
+        let last = connections.removeLast()
+        if index < connections.count {
+            connections[index] = last
+            last.stateIndex = index
+        }
+        connection.stateIndex = -1
+        openConnections.closed()
     }
 
     /// Pools `upstream` after a complete keep-alive exchange, or closes it.
@@ -325,12 +349,12 @@ final class ProxyLoopState {
         let pooled = pool.removeAll()
         poolIdle.set(Double(pool.count))
         for connection in pooled { connection.close() }
-        for connection in Array(connections.values) { connection.drain() }
+        for connection in connections { connection.drain() }
     }
 
     func closeAll() {
         beginDrain()
-        for connection in Array(connections.values) { connection.close() }
+        for connection in connections { connection.close() }
         closed = true
     }
 }
