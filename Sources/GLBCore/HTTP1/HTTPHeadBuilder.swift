@@ -22,7 +22,7 @@ extension HTTPParser {
         @inline(__always)
         mutating func note(_ p: UnsafeBufferPointer<UInt8>, _ field: HTTPHeaders.Field, index: Int) {
             func named(_ literal: StaticString) -> Bool {
-                literal.withUTF8Buffer { HTTPBytes.equalsIgnoringCase(p, field.name, $0) }
+                HTTPBytes.equalsIgnoringCase(p, field.name, literal)
             }
             switch field.name.count {
             case 4 where named("host"): hostCount += 1
@@ -92,10 +92,10 @@ struct HTTPHeadBuilder {
             var namesField = false
             headers.storage.withUnsafeBufferPointer { p in
                 for field in headers.fields where field.name.count == 10 {
-                    guard ("connection" as StaticString).withUTF8Buffer({ HTTPBytes.equalsIgnoringCase(p, field.name, $0) }) else { continue }
+                    guard HTTPBytes.equalsIgnoringCase(p, field.name, "connection" as StaticString) else { continue }
                     Self.forEachListElement(p, field.value) { token in
                         func equals(_ literal: StaticString) -> Bool {
-                            literal.withUTF8Buffer { HTTPBytes.equalsIgnoringCase(p, token, $0) }
+                            HTTPBytes.equalsIgnoringCase(p, token, literal)
                         }
                         if equals("close") { close = true }
                         else if equals("keep-alive") { keepAliveToken = true }

@@ -150,13 +150,14 @@ extension HTTPParser {
     /// first control byte of a valid value is that CR. Returns the field and the CR's index.
     static func parseFieldLine(_ p: UnsafeBufferPointer<UInt8>, start: Int) throws(HTTPParseError) -> (field: HTTPHeaders.Field, end: Int) {
         guard !HTTPBytes.isWhitespace(p[start]) else { throw .obsFold }
-        var i = start
-        while p[i] != HTTPBytes.colon {
-            let byte = p[i]
-            if byte == HTTPBytes.cr { throw .missingColon }
-            if HTTPBytes.isWhitespace(byte) { throw .whitespaceBeforeColon }
-            guard HTTPBytes.isTokenByte(byte) else { throw .invalidFieldName }
-            i += 1
+        // The name runs to the first non-tchar, which must be the colon; CR, SP/HTAB and any
+        // other byte there are the errors the byte-at-a-time loop reported for them.
+        let i = HTTPBytes.endOfToken(p, from: start)
+        let stop = p[i]
+        if stop != HTTPBytes.colon {
+            if stop == HTTPBytes.cr { throw .missingColon }
+            if HTTPBytes.isWhitespace(stop) { throw .whitespaceBeforeColon }
+            throw .invalidFieldName
         }
         guard i > start else { throw .invalidFieldName }
         let name = start..<i

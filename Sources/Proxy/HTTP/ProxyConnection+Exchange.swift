@@ -4,6 +4,11 @@ import GLBCore
 struct Exchange {
     var active = false
     var head: HTTPHead?
+    /// What the response side needs of the request head, kept apart so that reading them does
+    /// not copy the head (each copy retains and releases its two arrays).
+    var requestHTTP10 = false
+    var requestKeepAlive = true
+    var requestChunked = false
     var started = Instant.zero
     var service = -1
     var cluster = -1
@@ -42,6 +47,9 @@ extension ProxyConnection {
         x.active = true
         x.started = now
         x.requestDone = head.framing == .none
+        x.requestHTTP10 = head.version == .http1_0
+        x.requestKeepAlive = head.keepAlive
+        x.requestChunked = head.framing == .chunked
         x.head = head
         exchange = x
         setDeadline(.request, now + proxy.configuration.requestTimeout, now: now)
@@ -76,11 +84,11 @@ extension ProxyConnection {
     /// any body kept for replay). False if it answered instead (503, or 502 after retries).
     @discardableResult
     func attachUpstream(avoidCluster: Int32, now: Instant) -> Bool {
+        guard let head = exchange.head else { preconditionFailure("an exchange without a request head") }
         while true {
             // The client for geo routing: the peer, or a trusted proxy's X-Forwarded-For hop.
             let trusted = proxy.configuration.trustedProxies
-            let client = trusted.isEmpty || exchange.head == nil ? clientIP
-                : ForwardedFor.client(peer: clientIP, headers: exchange.head!.headers, trusted: trusted)
+            let client = trusted.isEmpty ? clientIP : ForwardedFor.client(peer: clientIP, headers: head.headers, trusted: trusted)
             let key = ClientKey(client: client, subnet: nil)
             guard let choice = state.choose(service: exchange.service, canary: exchange.canary, client: key,
                                             avoidCluster: avoidCluster, now: now) else {
@@ -103,9 +111,9 @@ extension ProxyConnection {
                         self.pump(now: self.loop.clock.now)
                     }
                 }
-                connection.parser.expectResponse(to: exchange.head!.method)
+                connection.parser.expectResponse(to: head.method)
                 let context = HeadRewriter.RequestContext(clientAddress: clientText, requestID: exchange.requestID, https: tls != nil)
-                HeadRewriter.writeRequest(exchange.head!, context: context, into: &connection.outbound)
+                HeadRewriter.writeRequest(head, context: context, into: &connection.outbound)
                 if !exchange.replay.isEmpty { connection.outbound.writeBytes(exchange.replay.readableView) }
                 return true
             case .failure:
@@ -182,7 +190,7 @@ extension ProxyConnection {
             }
             guard let part else { break }
             moved = true
-            let chunked = exchange.head?.framing == .chunked
+            let chunked = exchange.requestChunked
             switch part {
             case .body(let slice):
                 exchange.bytesIn += slice.count

@@ -45,10 +45,9 @@ extension ProxyConnection {
         exchange.responseStarted = true
         exchange.status = head.status
         state.record(head.status >= 500 ? .serverError : .success, endpoint: exchange.endpoint, service: exchange.service, now: now)
-        let request = exchange.head!
-        let toHTTP10 = request.version == .http1_0
+        let toHTTP10 = exchange.requestHTTP10
         var chunked = false
-        var close = !request.keepAlive || draining || readClosed || !exchange.requestDone
+        var close = !exchange.requestKeepAlive || draining || readClosed || !exchange.requestDone
         switch head.framing {
         case .chunked, .untilClose:
             // An HTTP/1.0 client cannot take chunked: the body then runs until GLB closes.

@@ -34,10 +34,11 @@ final class ProxyConnection: Selectable {
     /// The client's address as text, for X-Forwarded-For.
     let clientText: [UInt8]
     let highWater: Int
-    var inbound = ByteBuffer()
-    /// Sized for a typical response head and small body at once: grown from empty it took four
-    /// allocations (64, 128, 256, 512 bytes) on every new connection.
-    var outbound = ByteBuffer(capacity: 1024)
+    /// Both buffers come from the loop state's spares and go back at `close()` (see
+    /// `ProxyLoopState.takeBuffer`). Outbound is sized for a typical response head and small
+    /// body at once: grown from empty it took four allocations (64, 128, 256, 512 bytes).
+    var inbound: ByteBuffer
+    var outbound: ByteBuffer
     var parser: HTTPParser
     var phase = Phase.idle
     /// The client closed its sending side: no more requests will come.
@@ -72,6 +73,8 @@ final class ProxyConnection: Selectable {
         clientIP = peer?.ip ?? .v4(0)
         clientText = state.clientText(clientIP)
         highWater = state.proxy.configuration.highWaterMark
+        inbound = state.takeBuffer(minimumCapacity: 0)
+        outbound = state.takeBuffer(minimumCapacity: 1024)
         var limits = state.proxy.configuration.limits
         limits.maxBodyBytes = state.proxy.configuration.maxRequestBodyBytes
         parser = HTTPParser(kind: .request, limits: limits)
@@ -367,7 +370,7 @@ final class ProxyConnection: Selectable {
     func answer(status: Int, close: Bool, now: Instant) {
         // RFC 9112 §9.6: a client that sent `Connection: close` (or HTTP/1.0 without keep-alive)
         // gets its connection closed after this answer, as proxied responses already do.
-        let closing = close || draining || readClosed || exchange.head.map { !$0.keepAlive } == true
+        let closing = close || draining || readClosed || (exchange.head != nil && !exchange.requestKeepAlive)
         if let upstream {
             self.upstream = nil
             state.release(upstream, reusable: false, now: now)
@@ -455,6 +458,8 @@ final class ProxyConnection: Selectable {
         tls?.shutdown()                          // close_notify if the socket takes it now
         loop.deregister(self)
         closeDescriptor(descriptor)
+        state.recycle(&inbound)
+        state.recycle(&outbound)
         state.removed(self)
     }
 }

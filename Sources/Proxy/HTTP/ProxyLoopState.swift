@@ -53,6 +53,8 @@ final class ProxyLoopState {
     /// many): formatting it allocated once per connection.
     private var lastClientIP: IPAddress?
     private var lastClientText: [UInt8] = []
+    /// Emptied buffers of closed connections (`takeBuffer`, `recycle`).
+    private var spareBuffers: [ByteBuffer] = []
     /// Each endpoint's pool slot (-1: not looked up yet), for `endpointSlotsSnapshot` (endpoint
     /// indices mean other addresses in another snapshot) and the pool's epoch.
     private var endpointSlots: [Int] = []
@@ -246,6 +248,24 @@ final class ProxyLoopState {
             closeDescriptor(fd)
             openConnections.closed()
         }
+    }
+
+    /// A buffer for a new client connection: a closed connection's, or a new one with
+    /// `minimumCapacity`. Each new connection used to allocate (and zero) a 1 KiB outbound
+    /// buffer and a 4 KiB read buffer and free both at close: ~3k instructions per connection
+    /// with the runtime's generic array paths.
+    func takeBuffer(minimumCapacity: Int) -> ByteBuffer {
+        spareBuffers.popLast() ?? ByteBuffer(capacity: minimumCapacity)
+    }
+
+    /// Keeps a closed connection's buffer for the next one (emptied), up to 32 of at most
+    /// 16 KiB each per loop; leaves `buffer` empty either way.
+    func recycle(_ buffer: inout ByteBuffer) {
+        var kept = ByteBuffer()
+        swap(&kept, &buffer)
+        guard spareBuffers.count < 32, kept.capacity >= 1024, kept.capacity <= 16 * 1024 else { return }
+        kept.clear()
+        spareBuffers.append(kept)
     }
 
     /// `ip` as text for X-Forwarded-For.
