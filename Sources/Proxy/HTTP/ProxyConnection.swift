@@ -81,7 +81,7 @@ final class ProxyConnection: Selectable {
         self.tls = tls
         self.certificates = certificates
         handshaking = tls != nil
-        Socket.setNoDelay(fd)
+        // No TCP_NODELAY here: the socket inherited it from the listener.
         if tls != nil {
             setDeadline(.header, now + state.configuration.handshakeTimeout, now: now)
         } else {
@@ -456,7 +456,7 @@ final class ProxyConnection: Selectable {
             upstream.close()
         }
         tls?.shutdown()                          // close_notify if the socket takes it now
-        loop.deregister(self)
+        loop.deregister(self, closing: true)
         closeDescriptor(descriptor)
         state.recycle(&inbound)
         state.recycle(&outbound)

@@ -410,7 +410,8 @@ final class ProxyListener: Selectable {
     weak var anchor: ProxyLoopAnchor?
 
     init(address: SocketAddress, tls: Bool) throws(SystemError) {
-        descriptor = try Socket.listenTCP(address, reusePort: true)
+        // Accepted sockets inherit TCP_NODELAY from it (see `Socket.listenTCP`).
+        descriptor = try Socket.listenTCP(address, reusePort: true, noDelay: true)
         self.tls = tls
     }
 

@@ -172,7 +172,7 @@ final class UpstreamConnection: Selectable {
         connectTimer = nil
         tls?.shutdown()
         tls = nil
-        state.loop.deregister(self)
+        state.loop.deregister(self, closing: true)
         closeDescriptor(descriptor)
     }
 }
