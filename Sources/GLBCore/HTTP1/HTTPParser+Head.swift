@@ -17,9 +17,23 @@ extension HTTPParser {
         let lines = scan.lines
         scan = HeadScan()
         // The one copy per message: the head leaves the read buffer so the buffer can be reused.
-        let bytes = Array(buffer.readableView.prefix(end))
+        // Into the last head's storage when the caller has let that head go (it is then
+        // uniquely referenced again, and `removeAll(keepingCapacity:)` keeps it); otherwise
+        // this allocates, as a fresh array would.
+        var bytes = spareBytes
+        spareBytes = []
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: buffer.readableView.prefix(end))
         buffer.moveReaderIndex(forwardBy: end)
-        return try makeHead(bytes, fieldCount: lines - 1)
+        var fields = spareFields
+        spareFields = []
+        fields.removeAll(keepingCapacity: true)
+        fields.reserveCapacity(lines - 1)
+        let head = try makeHead(bytes, fields: &fields)
+        // Kept for the next head, unless large: a rare 60 KiB head should not stay with the connection.
+        if bytes.capacity <= 4096 { spareBytes = head.headers.storage }
+        if fields.capacity <= 64 { spareFields = head.headers.fields }
+        return head
     }
 
     /// Returns the length of the head (through its blank line) once it is all in `buffer`.
@@ -67,9 +81,9 @@ extension HTTPParser {
     }
 
     /// Parses a complete head whose line endings `scanHead` already checked.
-    private func makeHead(_ bytes: [UInt8], fieldCount: Int) throws(HTTPParseError) -> HTTPHead {
-        var fields: [HTTPHeaders.Field] = []
-        fields.reserveCapacity(fieldCount)        // the second and last allocation for a head
+    /// `fields` comes in empty with room for every field, and inout: a copy would not be unique,
+    /// and the first append would copy it.
+    private func makeHead(_ bytes: [UInt8], fields: inout [HTTPHeaders.Field]) throws(HTTPParseError) -> HTTPHead {
         var startLine = StartLine()
         var seen = SeenFields()
         try bytes.withUnsafeBufferPointer { (p: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) in

@@ -158,7 +158,7 @@ final class UpstreamConnection: Selectable {
 
     /// Readies a pooled connection for its next request.
     func reset() {
-        parser = HTTPParser(kind: .response)
+        parser.reset()
         inbound.clear()
         outbound.clear()
         bytesSent = 0
