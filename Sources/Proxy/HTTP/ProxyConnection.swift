@@ -72,11 +72,13 @@ final class ProxyConnection: Selectable {
         loop = state.loop
         clientIP = peer?.ip ?? .v4(0)
         clientText = state.clientText(clientIP)
-        highWater = state.proxy.configuration.highWaterMark
+        // Fields read one by one: a local copy of the configuration retains each of its arrays
+        // and strings, and `state.proxy` is an unowned load of an object both loops share.
+        highWater = state.configuration.highWaterMark
         inbound = state.takeBuffer(minimumCapacity: 0)
         outbound = state.takeBuffer(minimumCapacity: 1024)
-        var limits = state.proxy.configuration.limits
-        limits.maxBodyBytes = state.proxy.configuration.maxRequestBodyBytes
+        var limits = state.configuration.limits
+        limits.maxBodyBytes = state.configuration.maxRequestBodyBytes
         parser = HTTPParser(kind: .request, limits: limits)
         self.tls = tls
         self.certificates = certificates
@@ -89,9 +91,8 @@ final class ProxyConnection: Selectable {
             // the idle one: a request usually follows at once, and its header deadline then needs
             // no new timer (one that fires early re-arms for the deadline). Cancelling and
             // rescheduling cost ~1.5k instructions per connection.
-            let configuration = state.configuration
-            setDeadline(.idle, now + configuration.idleTimeout, now: now,
-                        armAt: now + min(configuration.idleTimeout, configuration.headerTimeout))
+            let idle = state.configuration.idleTimeout
+            setDeadline(.idle, now + idle, now: now, armAt: now + min(idle, state.configuration.headerTimeout))
         }
     }
 
