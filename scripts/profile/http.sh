@@ -3,7 +3,7 @@
 # unlike wall time): two nginx origins as in ../shared/bench/http-proxy.sh, one proxy loop under
 # valgrind, counters zeroed after a warm-up, then scripts/profile/http-client.c's load, and the
 # self cost per function. Needs valgrind, nginx and a release build.
-#   scripts/profile/http.sh [ka|close]   ka: 16 keep-alive connections x 500 GET /;
+#   scripts/profile/http.sh [ka|close|big]  ka: 16 keep-alive connections x 500 GET /; big: the same, GET /big (16 KiB);
 #                                        close: 16 clients x 200 requests, a new connection each
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,7 +29,7 @@ LD_PRELOAD=$WORK/sigfix.so valgrind --tool=callgrind --dump-instr=no --callgrind
   "$glb" agent --data "$WORK/data" --zone glb.example. --http 127.0.0.1:18080 --http-default-service www.glb.example. \
   --admin $admin --loops 1 --log-level error 2>"$WORK/valgrind.log" & vg=$!
 for _ in $(seq 300); do curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:18080/ 2>/dev/null && break; sleep 0.2; done
-if [[ $mode == close ]]; then args=(16 200 / 1); else args=(16 500 /); fi
+case $mode in close) args=(16 200 / 1) ;; big) args=(16 500 /big) ;; *) args=(16 500 /) ;; esac
 "$WORK/http-client" 18080 16 20 / "${args[3]:-0}" >/dev/null
 callgrind_control -z $vg >/dev/null
 "$WORK/http-client" 18080 "${args[@]}"
