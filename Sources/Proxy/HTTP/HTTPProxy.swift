@@ -80,7 +80,8 @@ package final class HTTPProxy: Sendable {
     let connections = ConnectionCounter()
     /// Each loop's count of idle pooled connections (a loop writes only its own).
     let poolIdleShards: [Gauge]
-    let bufferHighWater = Atomic<Int>(0)
+    /// Each loop's buffered-bytes high-water mark (a loop writes only its own).
+    let bufferHighWaterShards: [Gauge]
     private let states = Mutex<[LoopBound<ProxyLoopAnchor>]>([])
     private let boundAddress = Mutex<(plain: SocketAddress?, https: SocketAddress?)>((nil, nil))
     /// The client context for `https` upstreams; nil if it could not be set up (logged; those
@@ -96,6 +97,7 @@ package final class HTTPProxy: Sendable {
         self.registry = registry
         metrics = ProxyMetrics(registry: registry)
         poolIdleShards = loops.map { _ in Gauge() }
+        bufferHighWaterShards = loops.map { _ in Gauge() }
         do {
             upstreamTLS = try TLSContext(trustRootsFile: configuration.upstreamTrustRootsFile)
         } catch {
@@ -118,7 +120,7 @@ package final class HTTPProxy: Sendable {
 
     /// The most bytes one connection has held buffered at once (its client's and its upstream's
     /// buffers together) since start: tests use it to show bodies stream in bounded memory.
-    package var bufferedBytesHighWater: Int { bufferHighWater.load(ordering: .relaxed) }
+    package var bufferedBytesHighWater: Int { Int(bufferHighWaterShards.reduce(0) { max($0, $1.current) }) }
 
     /// Binds one listener per loop (two with HTTPS) and starts serving.
     package func start() async throws(SystemError) {
@@ -149,9 +151,4 @@ package final class HTTPProxy: Sendable {
         for state in states { await state.run { $0.state?.closeAll() } }
     }
 
-    /// Raises the buffered-bytes high-water mark if `bytes` is above it.
-    @inline(__always)
-    func noteBuffered(_ bytes: Int) {
-        if bytes > bufferHighWater.load(ordering: .relaxed) { bufferHighWater.max(bytes, ordering: .relaxed) }
-    }
 }

@@ -52,7 +52,7 @@ extension ProxyConnection {
         x.requestChunked = head.framing == .chunked
         x.head = head
         exchange = x
-        setDeadline(.request, now + proxy.configuration.requestTimeout, now: now)
+        setDeadline(.request, now + state.configuration.requestTimeout, now: now)
         guard head.method != .CONNECT else {
             // A reverse proxy has no business opening tunnels to arbitrary hosts (RFC 9110 §9.3.6).
             answer(status: 405, close: true, now: now)
@@ -87,7 +87,7 @@ extension ProxyConnection {
         guard let head = exchange.head else { preconditionFailure("an exchange without a request head") }
         while true {
             // The client for geo routing: the peer, or a trusted proxy's X-Forwarded-For hop.
-            let trusted = proxy.configuration.trustedProxies
+            let trusted = state.configuration.trustedProxies
             let client = trusted.isEmpty ? clientIP : ForwardedFor.client(peer: clientIP, headers: head.headers, trusted: trusted)
             let key = ClientKey(client: client, subnet: nil)
             guard let choice = state.choose(service: exchange.service, canary: exchange.canary, client: key,
@@ -105,7 +105,7 @@ extension ProxyConnection {
                 if connection.connecting {
                     // Unowned: the upstream's `close()` cancels this timer, and the client connection
                     // closes its upstream when it closes.
-                    connection.connectTimer = loop.schedule(after: proxy.configuration.upstreamConnectTimeout) { [unowned self, unowned connection] in
+                    connection.connectTimer = loop.schedule(after: state.configuration.upstreamConnectTimeout) { [unowned self, unowned connection] in
                         guard connection === self.upstream, connection.connecting else { return }
                         self.upstreamFailed(.connectTimeout, now: self.loop.clock.now)
                         self.pump(now: self.loop.clock.now)
@@ -118,7 +118,7 @@ extension ProxyConnection {
                 return true
             case .failure:
                 // connect(2) failed at once (no route, out of descriptors): a connect failure.
-                proxy.metrics.connectErrors.increment()
+                state.metrics.connectErrors.increment()
                 state.record(.connectFailure, endpoint: choice.endpoint, service: exchange.service, now: now)
                 let decision = RetryPolicy.decide(.connectFailed, attempt(now: now))
                 guard decision == .retry else {
@@ -126,15 +126,15 @@ extension ProxyConnection {
                     return false
                 }
                 exchange.retries += 1
-                proxy.metrics.retries.increment()
+                state.metrics.retries.increment()
             }
         }
     }
 
     private func attempt(now: Instant) -> RetryPolicy.Attempt {
-        RetryPolicy.Attempt(retriesMade: exchange.retries, maxRetries: proxy.configuration.retryAttempts + exchange.bonusRetries,
+        RetryPolicy.Attempt(retriesMade: exchange.retries, maxRetries: state.configuration.retryAttempts + exchange.bonusRetries,
                             sentUpstream: (upstream?.bytesSent ?? 0) > 0, idempotent: exchange.head?.method.isIdempotent ?? false,
-                            replayable: exchange.replayable, deadlinePassed: now >= exchange.started + proxy.configuration.requestTimeout)
+                            replayable: exchange.replayable, deadlinePassed: now >= exchange.started + state.configuration.requestTimeout)
     }
 
     // MARK: Failures
@@ -148,7 +148,7 @@ extension ProxyConnection {
             // down, and one extra try is what every keep-alive client allows itself.
             exchange.bonusRetries = 1
         } else {
-            proxy.metrics.connectErrors.increment()
+            state.metrics.connectErrors.increment()
             state.record(.connectFailure, endpoint: exchange.endpoint, service: exchange.service, now: now)
         }
         let attempt = attempt(now: now)
@@ -157,7 +157,7 @@ extension ProxyConnection {
         switch RetryPolicy.decide(failure, attempt) {
         case .retry:
             exchange.retries += 1
-            proxy.metrics.retries.increment()
+            state.metrics.retries.increment()
             attachUpstream(avoidCluster: Int32(exchange.cluster), now: now)
         case .fail(let status):
             answer(status: status, close: !exchange.requestDone, now: now)

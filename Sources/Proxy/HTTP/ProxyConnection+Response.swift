@@ -107,7 +107,7 @@ extension ProxyConnection {
                 upstream.close()
             }
         } else {
-            proxy.metrics.connectErrors.increment()
+            state.metrics.connectErrors.increment()
             state.record(.serverError, endpoint: exchange.endpoint, service: exchange.service, now: now)
             answer(status: 502, close: !exchange.requestDone, now: now)
         }
@@ -127,7 +127,7 @@ extension ProxyConnection {
             phase = .closing
         } else {
             phase = .idle
-            setDeadline(.idle, now + proxy.configuration.idleTimeout, now: now)
+            setDeadline(.idle, now + state.configuration.idleTimeout, now: now)
         }
     }
 
@@ -137,7 +137,7 @@ extension ProxyConnection {
                                snapshot: state.snapshot, metrics: state.shard).incrementFromOwner()
         let total = now - exchange.started
         state.shard.duration.observeFromOwner(total)
-        let rate = proxy.configuration.accessLogSampleRate
+        let rate = state.configuration.accessLogSampleRate
         guard rate > 0, rate >= 1 || Double(state.rng.next() >> 11) * 0x1p-53 < rate else { return }
         let snapshot = state.snapshot
         let head = exchange.head
@@ -160,7 +160,7 @@ extension ProxyConnection {
 
     private func cancelTimerForTunnel(now: Instant) {
         // A tunnel lives as long as both sides want it; the idle timeout still ends a dead one.
-        setDeadline(.idle, now + proxy.configuration.idleTimeout, now: now)
+        setDeadline(.idle, now + state.configuration.idleTimeout, now: now)
     }
 
     /// Copies bytes both ways, each bounded by the high-water mark. `flushAndWatch` closes the

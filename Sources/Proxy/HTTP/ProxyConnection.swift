@@ -23,12 +23,15 @@ final class ProxyConnection: Selectable {
     enum DeadlineKind { case idle, header, request }
 
     let descriptor: CInt
-    // Strong, not unowned: the loop state and the proxy carry side tables (they are weakly
-    // referenced by the loop's tick hook and the metrics registry), so every unowned load was a
-    // slow-path `swift_unownedRetainStrong` plus a slow release: ~35 of each, ~7k instructions,
-    // per request. The state holds the connection until `close()`, which ends the cycle.
+    // Strong, not unowned: every unowned load is a `swift_unownedRetainStrong` and a release
+    // (with a side table on the target, slow paths: ~7k instructions per request once). The
+    // state holds the connection until `close()`, which ends the cycle.
     let state: ProxyLoopState
-    let proxy: HTTPProxy
+    /// Through the state, for the rare paths (logging, upstream TLS): the connection keeps no
+    /// reference of its own, since retaining and releasing an object both loops share at every
+    /// connection bounces its reference count between the cores. Hot paths read the state's
+    /// copies of the configuration and metrics.
+    var proxy: HTTPProxy { state.proxy }
     let loop: EventLoop
     let clientIP: IPAddress
     /// The client's address as text, for X-Forwarded-For.
@@ -68,7 +71,6 @@ final class ProxyConnection: Selectable {
     init(fd: CInt, peer: SocketAddress?, state: ProxyLoopState, tls: TLSSession? = nil, certificates: CertificateTable? = nil, now: Instant) {
         descriptor = fd
         self.state = state
-        proxy = state.proxy
         loop = state.loop
         clientIP = peer?.ip ?? .v4(0)
         clientText = state.clientText(clientIP)
@@ -107,7 +109,7 @@ final class ProxyConnection: Selectable {
         let wasEmpty = inbound.isEmpty
         guard readClient() else { return }
         if wasEmpty, !inbound.isEmpty, phase == .idle, deadlineKind == .idle {
-            setDeadline(.header, now + proxy.configuration.headerTimeout, now: now)
+            setDeadline(.header, now + state.configuration.headerTimeout, now: now)
         }
         pump(now: now)
     }
@@ -164,8 +166,8 @@ final class ProxyConnection: Selectable {
         switch tls.handshake() {
         case .done:
             handshaking = false
-            (tls.resumed ? proxy.metrics.tlsResumed : proxy.metrics.tlsHandshakes).increment()
-            setDeadline(.idle, now + proxy.configuration.idleTimeout, now: now)
+            (tls.resumed ? state.metrics.tlsResumed : state.metrics.tlsHandshakes).increment()
+            setDeadline(.idle, now + state.configuration.idleTimeout, now: now)
             readable(now: now)                   // the request may have come with the Finished
         case .wantRead:
             setInterest(.read)
@@ -298,7 +300,7 @@ final class ProxyConnection: Selectable {
         guard flush() else { return }
         let buffered = inbound.readableBytes + outbound.readableBytes
             + (upstream.map { $0.inbound.readableBytes + $0.outbound.readableBytes } ?? 0)
-        proxy.noteBuffered(buffered)
+        state.noteBuffered(buffered)
         if phase == .closing {
             if outbound.isEmpty { close() } else { setInterest(.write) }
             return
@@ -388,7 +390,7 @@ final class ProxyConnection: Selectable {
             cancelTimer()
         } else {
             phase = .idle
-            setDeadline(.idle, now + proxy.configuration.idleTimeout, now: now)
+            setDeadline(.idle, now + state.configuration.idleTimeout, now: now)
         }
     }
 

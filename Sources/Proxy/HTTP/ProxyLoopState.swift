@@ -21,6 +21,10 @@ final class ProxyLoopState {
     let shard: ProxyMetrics.Shard
     /// This loop's idle pooled connections, summed across loops for `glb_http_pool_idle_connections`.
     let poolIdle: Gauge
+    /// This loop's buffered-bytes high-water mark for `HTTPProxy.bufferedBytesHighWater`, and
+    /// its value kept locally so the check on every event reads no shared memory.
+    let bufferHighWater: Gauge
+    private var bufferHighWaterValue = 0
     /// The proxy's open-connection count (shared: it enforces the cap across loops).
     let openConnections: ConnectionCounter
     let publisher: SnapshotPublisher
@@ -70,6 +74,7 @@ final class ProxyLoopState {
         metrics = proxy.metrics
         shard = proxy.metrics.shard(index: index, of: proxy.loops.count)
         poolIdle = proxy.poolIdleShards[index]
+        bufferHighWater = proxy.bufferHighWaterShards[index]
         openConnections = proxy.connections
         publisher = proxy.publisher
         self.loop = loop
@@ -266,6 +271,14 @@ final class ProxyLoopState {
         guard spareBuffers.count < 32, kept.capacity >= 1024, kept.capacity <= 16 * 1024 else { return }
         kept.clear()
         spareBuffers.append(kept)
+    }
+
+    /// Raises the buffered-bytes high-water mark if `bytes` (one connection's buffers) is above it.
+    @inline(__always)
+    func noteBuffered(_ bytes: Int) {
+        guard bytes > bufferHighWaterValue else { return }
+        bufferHighWaterValue = bytes
+        bufferHighWater.set(Double(bytes))
     }
 
     /// `ip` as text for X-Forwarded-For.
