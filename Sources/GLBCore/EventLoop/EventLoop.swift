@@ -27,12 +27,18 @@ package final class EventLoop: @unchecked Sendable {
     private let epfd: CInt
     private let wakeFD: CInt
     private let inbox = Mutex<[@Sendable () -> Void]>([])
-    private var spare: [@Sendable () -> Void] = []
-    private var registrations: [Registration?] = []
+    // Loop-confined state, touched only on the loop thread (see above). No access overlaps
+    // another: `tick` copies a registration before calling its handler and runs timers and
+    // tasks only after moving them out of `timers` and the inbox. So the dynamic exclusivity
+    // checks on these properties (in every build) are skipped: ~120 instructions per access,
+    // eight accesses per proxied connection (register, deregister, schedule, cancel) and more
+    // per tick.
+    @exclusivity(unchecked) private var spare: [@Sendable () -> Void] = []
+    @exclusivity(unchecked) private var registrations: [Registration?] = []
     private var generation: UInt32 = 0
-    private var timers = TimerHeap()
-    private var dueTimers: [() -> Void] = []
-    private var events: [epoll_event]
+    @exclusivity(unchecked) private var timers = TimerHeap()
+    @exclusivity(unchecked) private var dueTimers: [() -> Void] = []
+    @exclusivity(unchecked) private var events: [epoll_event]
     private let stopping = Atomic<Bool>(false)
     private let threadID = Atomic<UInt>(0)
     private var tickHooks: [() -> Void] = []
@@ -130,12 +136,18 @@ package final class EventLoop: @unchecked Sendable {
     }
 
     /// Stops watching `handler`. Call before closing its descriptor.
-    package func deregister(_ handler: any Selectable) {
+    ///
+    /// `closing: true` promises that the caller closes the descriptor right away, and then
+    /// EPOLL_CTL_DEL is skipped: close(2) takes the socket out of the epoll set (epoll(7)), one
+    /// syscall less per connection. Should another reference to the socket linger (a fork that
+    /// has not exec'd yet: descriptors are CLOEXEC), its events carry this registration's
+    /// generation and are dropped as stale, like events for any closed descriptor.
+    package func deregister(_ handler: any Selectable, closing: Bool = false) {
         assertInLoop()
         let fd = Int(handler.descriptor)
         guard fd >= 0, fd < registrations.count, registrations[fd] != nil else { return }
         registrations[fd] = nil
-        _ = epoll_ctl(epfd, EPOLL_CTL_DEL, handler.descriptor, nil)
+        if !closing { _ = epoll_ctl(epfd, EPOLL_CTL_DEL, handler.descriptor, nil) }
     }
 
     /// How many descriptors are registered (besides the wake-up eventfd).

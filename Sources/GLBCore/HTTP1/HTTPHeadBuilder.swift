@@ -22,7 +22,7 @@ extension HTTPParser {
         @inline(__always)
         mutating func note(_ p: UnsafeBufferPointer<UInt8>, _ field: HTTPHeaders.Field, index: Int) {
             func named(_ literal: StaticString) -> Bool {
-                literal.withUTF8Buffer { HTTPBytes.equalsIgnoringCase(p, field.name, $0) }
+                HTTPBytes.equalsIgnoringCase(p, field.name, literal)
             }
             switch field.name.count {
             case 4 where named("host"): hostCount += 1
@@ -84,17 +84,29 @@ struct HTTPHeadBuilder {
         var close = false
         var keepAliveToken = false
         var upgradeToken = false
+        var headers = self.headers
         if seen.connectionCount > 0 {
-            for token in headers.tokens(for: "connection") {
-                token.withUnsafeBufferPointer { t in
-                    func equals(_ literal: StaticString) -> Bool {
-                        literal.withUTF8Buffer { HTTPBytes.equalsIgnoringCase(t, 0..<t.count, $0) }
+            // One walk over the Connection tokens, on the head's bytes, also settles whether one
+            // names a field the proxy must strip (`HTTPHeaders.forEachEndToEndField` would walk
+            // them again for that on every forwarded head).
+            var namesField = false
+            headers.storage.withUnsafeBufferPointer { p in
+                for field in headers.fields where field.name.count == 10 {
+                    guard HTTPBytes.equalsIgnoringCase(p, field.name, "connection" as StaticString) else { continue }
+                    Self.forEachListElement(p, field.value) { token in
+                        func equals(_ literal: StaticString) -> Bool {
+                            HTTPBytes.equalsIgnoringCase(p, token, literal)
+                        }
+                        if equals("close") { close = true }
+                        else if equals("keep-alive") { keepAliveToken = true }
+                        else if equals("upgrade") { upgradeToken = true }
+                        if !namesField, !HTTPHeaders.isHopByHop(p, token), headers.containsField(named: token, in: p) { namesField = true }
                     }
-                    if equals("close") { close = true }
-                    else if equals("keep-alive") { keepAliveToken = true }
-                    else if equals("upgrade") { upgradeToken = true }
                 }
             }
+            headers.connectionNamesField = namesField
+        } else {
+            headers.connectionNamesField = false
         }
         // RFC 9112 §9.3: close wins; HTTP/1.1 persists by default, HTTP/1.0 only on keep-alive.
         // A body read until close ends the connection, and after a 101 or a 2xx to CONNECT it
@@ -115,6 +127,22 @@ struct HTTPHeadBuilder {
                         status: startLine.status, headers: headers, keepAlive: keepAlive, framing: framing,
                         expectsContinue: expectsContinue, isUpgrade: isUpgrade,
                         targetRange: startLine.target, reasonRange: startLine.reason)
+    }
+
+    /// Calls `body` with the range of each element of the comma-separated list in `p[value]`,
+    /// trimmed of OWS, empty elements skipped (RFC 9110 §5.6.1): `HTTPTokenList` on raw bytes.
+    @inline(__always)
+    static func forEachListElement(_ p: UnsafeBufferPointer<UInt8>, _ value: Range<Int>, _ body: (Range<Int>) -> Void) {
+        var start = value.lowerBound
+        while start < value.upperBound {
+            var end = start
+            while end < value.upperBound, p[end] != HTTPBytes.comma { end += 1 }
+            var lower = start, upper = end
+            while lower < upper, HTTPBytes.isWhitespace(p[lower]) { lower += 1 }
+            while upper > lower, HTTPBytes.isWhitespace(p[upper - 1]) { upper -= 1 }
+            if lower < upper { body(lower..<upper) }
+            start = end + 1
+        }
     }
 
     /// RFC 9112 §6.3, in its order.

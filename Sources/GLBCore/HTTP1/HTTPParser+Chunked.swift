@@ -60,7 +60,7 @@ extension HTTPParser {
             }
             guard i + 1 < p.count else { return nil }
             guard p[i + 1] == HTTPBytes.lf else { throw .bareCR }
-            if i > 0 { _ = try Self.parseFieldLine(p, start: 0, end: i) }
+            if i > 0 { _ = try Self.parseFieldLine(p, start: 0) }       // the first CR is at i
             return i
         }
         guard let lineLength else { return nil }

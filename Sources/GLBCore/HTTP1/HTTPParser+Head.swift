@@ -17,9 +17,23 @@ extension HTTPParser {
         let lines = scan.lines
         scan = HeadScan()
         // The one copy per message: the head leaves the read buffer so the buffer can be reused.
-        let bytes = Array(buffer.readableView.prefix(end))
+        // Into the last head's storage when the caller has let that head go (it is then
+        // uniquely referenced again, and `removeAll(keepingCapacity:)` keeps it); otherwise
+        // this allocates, as a fresh array would.
+        var bytes = spareBytes
+        spareBytes = []
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: buffer.readableView.prefix(end))
         buffer.moveReaderIndex(forwardBy: end)
-        return try makeHead(bytes, fieldCount: lines - 1)
+        var fields = spareFields
+        spareFields = []
+        fields.removeAll(keepingCapacity: true)
+        fields.reserveCapacity(lines - 1)
+        let head = try makeHead(bytes, fields: &fields)
+        // Kept for the next head, unless large: a rare 60 KiB head should not stay with the connection.
+        if bytes.capacity <= 4096 { spareBytes = head.headers.storage }
+        if fields.capacity <= 64 { spareFields = head.headers.fields }
+        return head
     }
 
     /// Returns the length of the head (through its blank line) once it is all in `buffer`.
@@ -33,15 +47,14 @@ extension HTTPParser {
         let end = try buffer.withUnsafeReadableBuffer { (p: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> Int? in
             var i = s.offset
             while i < limit {
+                // Jump to the next CR or LF: the bytes between need no look one at a time.
+                let next = HTTPBytes.firstLineBreak(p, from: i, limit: limit)
                 // Checked by position, before looking at the byte, so the verdict does not depend on
                 // how much has arrived: a line whose CR would sit past this point cannot fit.
-                if s.lines == 0, isRequest, i > maxLine - 2 { throw .requestLineTooLong }
-                let byte = p[i]
-                if byte == HTTPBytes.lf { throw .bareLF }      // every valid LF is consumed with its CR below
-                guard byte == HTTPBytes.cr else {
-                    i += 1
-                    continue
-                }
+                if s.lines == 0, isRequest, Swift.min(next, limit - 1) > maxLine - 2 { throw .requestLineTooLong }
+                i = next
+                guard i < limit else { break }
+                if p[i] == HTTPBytes.lf { throw .bareLF }      // every valid LF is consumed with its CR below
                 guard i + 1 < p.count else { break }          // wait for the byte after CR
                 guard p[i + 1] == HTTPBytes.lf else { throw .bareCR }
                 if i == s.lineStart {
@@ -68,18 +81,18 @@ extension HTTPParser {
     }
 
     /// Parses a complete head whose line endings `scanHead` already checked.
-    private func makeHead(_ bytes: [UInt8], fieldCount: Int) throws(HTTPParseError) -> HTTPHead {
-        var fields: [HTTPHeaders.Field] = []
-        fields.reserveCapacity(fieldCount)        // the second and last allocation for a head
+    /// `fields` comes in empty with room for every field, and inout: a copy would not be unique,
+    /// and the first append would copy it.
+    private func makeHead(_ bytes: [UInt8], fields: inout [HTTPHeaders.Field]) throws(HTTPParseError) -> HTTPHead {
         var startLine = StartLine()
         var seen = SeenFields()
         try bytes.withUnsafeBufferPointer { (p: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) in
-            var lineEnd = Self.crIndex(p, from: 0)
-            startLine = try kind == .request ? Self.parseRequestLine(p, end: lineEnd) : Self.parseStatusLine(p, end: lineEnd)
-            var lineStart = lineEnd + 2
+            // `scanHead` checked that every CR or LF is a CRLF, so the first break is a CR.
+            let startEnd = HTTPBytes.firstLineBreak(p, from: 0, limit: p.count)
+            startLine = try kind == .request ? Self.parseRequestLine(p, end: startEnd) : Self.parseStatusLine(p, end: startEnd)
+            var lineStart = startEnd + 2
             while lineStart < p.count - 2 {
-                lineEnd = Self.crIndex(p, from: lineStart)
-                let field = try Self.parseFieldLine(p, start: lineStart, end: lineEnd)
+                let (field, lineEnd) = try Self.parseFieldLine(p, start: lineStart)
                 seen.note(p, field, index: fields.count)
                 fields.append(field)
                 lineStart = lineEnd + 2
@@ -88,13 +101,6 @@ extension HTTPParser {
         let headers = HTTPHeaders(storage: bytes, fields: fields)
         return try HTTPHeadBuilder(kind: kind, startLine: startLine, seen: seen, headers: headers,
                                    requestMethod: requestMethod, limits: limits).build()
-    }
-
-    @inline(__always)
-    static func crIndex(_ p: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        var i = start
-        while p[i] != HTTPBytes.cr { i += 1 }
-        return i
     }
 
     /// RFC 9112 §3: request-line = method SP request-target SP HTTP-version.
@@ -152,22 +158,34 @@ extension HTTPParser {
 
     /// RFC 9112 §5: field-line = field-name ":" OWS field-value OWS. Rejects obs-fold (§5.2),
     /// whitespace before the colon (§5.1) and control bytes in the value (RFC 9110 §5.5).
-    static func parseFieldLine(_ p: UnsafeBufferPointer<UInt8>, start: Int, end: Int) throws(HTTPParseError) -> HTTPHeaders.Field {
+    ///
+    /// The line starts at `start` and ends at the first CR after it, which the caller guarantees
+    /// is there (and is the line's CRLF). Finding it and checking the value are one scan: the
+    /// first control byte of a valid value is that CR. Returns the field and the CR's index.
+    static func parseFieldLine(_ p: UnsafeBufferPointer<UInt8>, start: Int) throws(HTTPParseError) -> (field: HTTPHeaders.Field, end: Int) {
         guard !HTTPBytes.isWhitespace(p[start]) else { throw .obsFold }
-        var i = start
-        while i < end, p[i] != HTTPBytes.colon {
-            if HTTPBytes.isWhitespace(p[i]) { throw .whitespaceBeforeColon }
-            guard HTTPBytes.isTokenByte(p[i]) else { throw .invalidFieldName }
-            i += 1
+        // The name runs to the first non-tchar, which must be the colon; CR, SP/HTAB and any
+        // other byte there are the errors the byte-at-a-time loop reported for them.
+        let i = HTTPBytes.endOfToken(p, from: start)
+        let stop = p[i]
+        if stop != HTTPBytes.colon {
+            if stop == HTTPBytes.cr { throw .missingColon }
+            if HTTPBytes.isWhitespace(stop) { throw .whitespaceBeforeColon }
+            throw .invalidFieldName
         }
-        guard i < end else { throw .missingColon }
         guard i > start else { throw .invalidFieldName }
         let name = start..<i
         var lower = i + 1
+        while HTTPBytes.isWhitespace(p[lower]) { lower += 1 }          // stops at the CR at the latest
+        var end = lower
+        while true {
+            end = HTTPBytes.firstControl(p, from: end, limit: p.count)
+            guard end < p.count, p[end] != HTTPBytes.cr else { break }
+            guard p[end] == HTTPBytes.htab else { throw .invalidFieldValue }
+            end += 1
+        }
         var upper = end
-        while lower < upper, HTTPBytes.isWhitespace(p[lower]) { lower += 1 }
         while upper > lower, HTTPBytes.isWhitespace(p[upper - 1]) { upper -= 1 }
-        for j in lower..<upper where !HTTPBytes.isFieldValueByte(p[j]) { throw .invalidFieldValue }
-        return HTTPHeaders.Field(name: name, value: lower..<upper)
+        return (HTTPHeaders.Field(name: name, value: lower..<upper), end)
     }
 }

@@ -61,11 +61,26 @@ package struct HTTPParser {
     var requestMethod = HTTPMethod.GET
     /// Responses: an interim 1xx was read and the final response has not arrived yet.
     var awaitingFinalResponse = false
+    /// The last head's bytes and field index (shared with that head), reused for the next head
+    /// once the caller has dropped it: two allocations and two frees per message otherwise.
+    var spareBytes: [UInt8] = []
+    var spareFields: [HTTPHeaders.Field] = []
 
     /// A parser for one connection's requests or responses.
     package init(kind: Kind, limits: HTTPLimits = HTTPLimits()) {
         self.kind = kind
         self.limits = limits
+    }
+
+    /// Ready for the first message of a new stream (a pooled connection's next exchange), keeping
+    /// the storage that heads reuse.
+    package mutating func reset() {
+        state = .head
+        scan = HeadScan()
+        pendingHeadBytes = 0
+        chunkedBodyBytes = 0
+        requestMethod = .GET
+        awaitingFinalResponse = false
     }
 
     /// Responses only: the method of the request being answered. HEAD and CONNECT change framing

@@ -14,6 +14,8 @@ package final class MetricsRegistry: Sendable {
         case shardedCounter([Counter])
         case gauge(Gauge)
         case histogram(Histogram)
+        /// A histogram kept in shards (one per event loop) and merged when rendered.
+        case shardedHistogram([Histogram])
     }
 
     private struct Family: Sendable {
@@ -36,6 +38,27 @@ package final class MetricsRegistry: Sendable {
     /// one cache line at every query).
     package func counter(_ name: String, help: String, labels: [String: String] = [:], summing shards: [Counter]) {
         _ = metric(name, help: help, kind: .counter, labels: labels) { .shardedCounter(shards) }
+    }
+
+    /// Shard `index` of a counter series kept in `count` shards, made on first use: for series
+    /// whose labels are known only at run time, so each loop registers its own shard when it
+    /// first needs the series. Asking again with the same index returns the same shard. Write
+    /// it with `incrementFromOwner` from its one thread.
+    package func counterShard(_ name: String, help: String, labels: [String: String] = [:], index: Int, of count: Int) -> Counter {
+        let series = metric(name, help: help, kind: .counter, labels: labels) { .shardedCounter((0..<count).map { _ in Counter() }) }
+        guard case .shardedCounter(let shards) = series else { preconditionFailure("\(name) is not sharded") }
+        return shards[index]
+    }
+
+    /// Shard `index` of a histogram series kept in `count` shards (see `counterShard`); write it
+    /// with `observeFromOwner`.
+    package func histogramShard(_ name: String, help: String, labels: [String: String] = [:], bounds: [Double] = Histogram.latencyBounds,
+                                index: Int, of count: Int) -> Histogram {
+        let series = metric(name, help: help, kind: .histogram, labels: labels) {
+            .shardedHistogram((0..<count).map { _ in Histogram(bounds: bounds) })
+        }
+        guard case .shardedHistogram(let shards) = series else { preconditionFailure("\(name) is not sharded") }
+        return shards[index]
     }
 
     package func gauge(_ name: String, help: String, labels: [String: String] = [:]) -> Gauge {
@@ -91,15 +114,27 @@ package final class MetricsRegistry: Sendable {
                 case .shardedCounter(let shards): out += "\(name)\(labels) \(shards.reduce(0) { $0 &+ $1.current })\n"
                 case .gauge(let g): out += "\(name)\(labels) \(Self.format(g.current))\n"
                 case .histogram(let h):
-                    let counts = h.cumulativeCounts
-                    for (bound, count) in zip(h.bounds, counts) {
-                        out += "\(name)_bucket\(Self.adding("le", Self.format(bound), to: labels)) \(count)\n"
+                    out += Self.renderHistogram(name, labels, bounds: h.bounds, counts: h.cumulativeCounts, sum: h.sum, count: h.count)
+                case .shardedHistogram(let shards):
+                    var counts = [UInt64](repeating: 0, count: shards[0].bounds.count)
+                    for shard in shards {
+                        for (i, c) in shard.cumulativeCounts.enumerated() { counts[i] &+= c }
                     }
-                    out += "\(name)_bucket\(Self.adding("le", "+Inf", to: labels)) \(h.count)\n"
-                    out += "\(name)_sum\(labels) \(Self.format(h.sum))\n\(name)_count\(labels) \(h.count)\n"
+                    out += Self.renderHistogram(name, labels, bounds: shards[0].bounds, counts: counts,
+                                                sum: shards.reduce(0) { $0 + $1.sum }, count: shards.reduce(0) { $0 &+ $1.count })
                 }
             }
         }
+        return out
+    }
+
+    private static func renderHistogram(_ name: String, _ labels: String, bounds: [Double], counts: [UInt64], sum: Double, count: UInt64) -> String {
+        var out = ""
+        for (bound, c) in zip(bounds, counts) {
+            out += "\(name)_bucket\(Self.adding("le", Self.format(bound), to: labels)) \(c)\n"
+        }
+        out += "\(name)_bucket\(Self.adding("le", "+Inf", to: labels)) \(count)\n"
+        out += "\(name)_sum\(labels) \(Self.format(sum))\n\(name)_count\(labels) \(count)\n"
         return out
     }
 

@@ -78,9 +78,11 @@ package final class HTTPProxy: Sendable {
     let metrics: ProxyMetrics
     let registry: MetricsRegistry
     let connections = ConnectionCounter()
-    let idleUpstreams = Atomic<Int>(0)
-    let bufferHighWater = Atomic<Int>(0)
-    private let states = Mutex<[LoopBound<ProxyLoopState>]>([])
+    /// Each loop's count of idle pooled connections (a loop writes only its own).
+    let poolIdleShards: [Gauge]
+    /// Each loop's buffered-bytes high-water mark (a loop writes only its own).
+    let bufferHighWaterShards: [Gauge]
+    private let states = Mutex<[LoopBound<ProxyLoopAnchor>]>([])
     private let boundAddress = Mutex<(plain: SocketAddress?, https: SocketAddress?)>((nil, nil))
     /// The client context for `https` upstreams; nil if it could not be set up (logged; those
     /// upstreams then fail as connect failures).
@@ -94,16 +96,19 @@ package final class HTTPProxy: Sendable {
         self.logger = logger
         self.registry = registry
         metrics = ProxyMetrics(registry: registry)
+        poolIdleShards = loops.map { _ in Gauge() }
+        bufferHighWaterShards = loops.map { _ in Gauge() }
         do {
             upstreamTLS = try TLSContext(trustRootsFile: configuration.upstreamTrustRootsFile)
         } catch {
             logger.error("cannot set up TLS for https upstreams; they will fail", ["error": "\(error)"])
             upstreamTLS = nil
         }
-        registry.onCollect { [weak self] in
-            guard let self else { return }
-            self.metrics.clientConnections.set(Double(self.connections.count))
-            self.metrics.poolIdle.set(Double(self.idleUpstreams.load(ordering: .relaxed)))
+        // Captures the handles, not the proxy: a weak reference to the proxy would give it a side
+        // table, and the loops retain and release it (see `ProxyLoopState`).
+        registry.onCollect { [connections, poolIdleShards, clientGauge = metrics.clientConnections, idleGauge = metrics.poolIdle] in
+            clientGauge.set(Double(connections.count))
+            idleGauge.set(poolIdleShards.reduce(0) { $0 + $1.current })
         }
     }
 
@@ -115,7 +120,7 @@ package final class HTTPProxy: Sendable {
 
     /// The most bytes one connection has held buffered at once (its client's and its upstream's
     /// buffers together) since start: tests use it to show bodies stream in bounded memory.
-    package var bufferedBytesHighWater: Int { bufferHighWater.load(ordering: .relaxed) }
+    package var bufferedBytesHighWater: Int { Int(bufferHighWaterShards.reduce(0) { max($0, $1.current) }) }
 
     /// Binds one listener per loop (two with HTTPS) and starts serving.
     package func start() async throws(SystemError) {
@@ -125,8 +130,10 @@ package final class HTTPProxy: Sendable {
             let bindTo = addresses
             addresses = try await loop.submit { () throws(SystemError) -> (plain: SocketAddress?, https: SocketAddress?) in
                 let seed = UInt64(index) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: loop.clock.wallMilliseconds)
-                let state = try ProxyLoopState(proxy: self, loop: loop, plain: bindTo.plain, https: bindTo.https, seed: seed)
-                self.states.withLock { $0.append(LoopBound(state, loop: loop)) }
+                let anchor = ProxyLoopAnchor()
+                let state = try ProxyLoopState(proxy: self, index: index, anchor: anchor, loop: loop, plain: bindTo.plain,
+                                               https: bindTo.https, seed: seed)
+                self.states.withLock { $0.append(LoopBound(anchor, loop: loop)) }   // the anchor keeps the state
                 return state.boundAddresses      // later loops share the ports the first one got
             }
         }
@@ -139,14 +146,9 @@ package final class HTTPProxy: Sendable {
         // The states stay referenced until the proxy goes. Connections on the loops hold their
         // state and this proxy strongly until they close; the states hold the proxy unowned.
         let states = self.states.withLock { $0 }
-        for state in states { await state.run { $0.beginDrain() } }
+        for state in states { await state.run { $0.state?.beginDrain() } }
         await connections.drained(within: grace, clock: clock)
-        for state in states { await state.run { $0.closeAll() } }
+        for state in states { await state.run { $0.state?.closeAll() } }
     }
 
-    /// Raises the buffered-bytes high-water mark if `bytes` is above it.
-    @inline(__always)
-    func noteBuffered(_ bytes: Int) {
-        if bytes > bufferHighWater.load(ordering: .relaxed) { bufferHighWater.max(bytes, ordering: .relaxed) }
-    }
 }

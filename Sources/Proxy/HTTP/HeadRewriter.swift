@@ -51,12 +51,13 @@ package enum HeadRewriter {
         buffer.writeBytes(head.target)
         literal(" HTTP/1.1\r\n", into: &buffer)
         var forwardedFor = false
-        headers.forEachEndToEndField { name, value in
+        headers.writeEndToEndFields(into: &buffer) { name in
             switch dropped(name) {
-            case .keep: field(name, value, into: &buffer)
+            case .keep: return true
             case .forwardedFor: forwardedFor = true
             case .drop: break
             }
+            return false
         }
         literal("X-Forwarded-For: ", into: &buffer)
         if forwardedFor {
@@ -124,7 +125,7 @@ package enum HeadRewriter {
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeBytes(head.reason)
         crlf(into: &buffer)
-        headers.forEachEndToEndField { name, value in field(name, value, into: &buffer) }
+        headers.writeEndToEndFields(into: &buffer) { _ in true }
         if framing.chunked { literal("Transfer-Encoding: chunked\r\n", into: &buffer) }
         if let upgrade {
             literal("Connection: upgrade\r\nUpgrade: ", into: &buffer)
@@ -221,14 +222,6 @@ package enum HeadRewriter {
             }
             return true
         }
-    }
-
-    @inline(__always)
-    private static func field(_ name: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>, into buffer: inout ByteBuffer) {
-        buffer.writeBytes(name)
-        buffer.writeInteger(UInt16(0x3A20))          // ": "
-        buffer.writeBytes(value)
-        crlf(into: &buffer)
     }
 
     @inline(__always)

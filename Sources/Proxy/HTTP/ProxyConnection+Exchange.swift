@@ -4,6 +4,11 @@ import GLBCore
 struct Exchange {
     var active = false
     var head: HTTPHead?
+    /// What the response side needs of the request head, kept apart so that reading them does
+    /// not copy the head (each copy retains and releases its two arrays).
+    var requestHTTP10 = false
+    var requestKeepAlive = true
+    var requestChunked = false
     var started = Instant.zero
     var service = -1
     var cluster = -1
@@ -42,9 +47,12 @@ extension ProxyConnection {
         x.active = true
         x.started = now
         x.requestDone = head.framing == .none
+        x.requestHTTP10 = head.version == .http1_0
+        x.requestKeepAlive = head.keepAlive
+        x.requestChunked = head.framing == .chunked
         x.head = head
         exchange = x
-        setDeadline(.request, now + proxy.configuration.requestTimeout, now: now)
+        setDeadline(.request, now + state.configuration.requestTimeout, now: now)
         guard head.method != .CONNECT else {
             // A reverse proxy has no business opening tunnels to arbitrary hosts (RFC 9110 §9.3.6).
             answer(status: 405, close: true, now: now)
@@ -76,11 +84,11 @@ extension ProxyConnection {
     /// any body kept for replay). False if it answered instead (503, or 502 after retries).
     @discardableResult
     func attachUpstream(avoidCluster: Int32, now: Instant) -> Bool {
+        guard let head = exchange.head else { preconditionFailure("an exchange without a request head") }
         while true {
             // The client for geo routing: the peer, or a trusted proxy's X-Forwarded-For hop.
-            let trusted = proxy.configuration.trustedProxies
-            let client = trusted.isEmpty || exchange.head == nil ? clientIP
-                : ForwardedFor.client(peer: clientIP, headers: exchange.head!.headers, trusted: trusted)
+            let trusted = state.configuration.trustedProxies
+            let client = trusted.isEmpty ? clientIP : ForwardedFor.client(peer: clientIP, headers: head.headers, trusted: trusted)
             let key = ClientKey(client: client, subnet: nil)
             guard let choice = state.choose(service: exchange.service, canary: exchange.canary, client: key,
                                             avoidCluster: avoidCluster, now: now) else {
@@ -89,8 +97,7 @@ extension ProxyConnection {
             }
             exchange.endpoint = choice.endpoint
             exchange.cluster = Int(state.snapshot.endpoints[choice.endpoint].cluster)
-            let address = state.address(ofEndpoint: choice.endpoint)
-            switch state.upstream(for: address, tls: state.snapshot.clusters[exchange.cluster].tls) {
+            switch state.upstream(endpoint: choice.endpoint) {
             case .success(let connection):
                 connection.owner = self
                 upstream = connection
@@ -98,20 +105,20 @@ extension ProxyConnection {
                 if connection.connecting {
                     // Unowned: the upstream's `close()` cancels this timer, and the client connection
                     // closes its upstream when it closes.
-                    connection.connectTimer = loop.schedule(after: proxy.configuration.upstreamConnectTimeout) { [unowned self, unowned connection] in
+                    connection.connectTimer = loop.schedule(after: state.configuration.upstreamConnectTimeout) { [unowned self, unowned connection] in
                         guard connection === self.upstream, connection.connecting else { return }
                         self.upstreamFailed(.connectTimeout, now: self.loop.clock.now)
                         self.pump(now: self.loop.clock.now)
                     }
                 }
-                connection.parser.expectResponse(to: exchange.head!.method)
+                connection.parser.expectResponse(to: head.method)
                 let context = HeadRewriter.RequestContext(clientAddress: clientText, requestID: exchange.requestID, https: tls != nil)
-                HeadRewriter.writeRequest(exchange.head!, context: context, into: &connection.outbound)
+                HeadRewriter.writeRequest(head, context: context, into: &connection.outbound)
                 if !exchange.replay.isEmpty { connection.outbound.writeBytes(exchange.replay.readableView) }
                 return true
             case .failure:
                 // connect(2) failed at once (no route, out of descriptors): a connect failure.
-                proxy.metrics.connectErrors.increment()
+                state.metrics.connectErrors.increment()
                 state.record(.connectFailure, endpoint: choice.endpoint, service: exchange.service, now: now)
                 let decision = RetryPolicy.decide(.connectFailed, attempt(now: now))
                 guard decision == .retry else {
@@ -119,15 +126,15 @@ extension ProxyConnection {
                     return false
                 }
                 exchange.retries += 1
-                proxy.metrics.retries.increment()
+                state.metrics.retries.increment()
             }
         }
     }
 
     private func attempt(now: Instant) -> RetryPolicy.Attempt {
-        RetryPolicy.Attempt(retriesMade: exchange.retries, maxRetries: proxy.configuration.retryAttempts + exchange.bonusRetries,
+        RetryPolicy.Attempt(retriesMade: exchange.retries, maxRetries: state.configuration.retryAttempts + exchange.bonusRetries,
                             sentUpstream: (upstream?.bytesSent ?? 0) > 0, idempotent: exchange.head?.method.isIdempotent ?? false,
-                            replayable: exchange.replayable, deadlinePassed: now >= exchange.started + proxy.configuration.requestTimeout)
+                            replayable: exchange.replayable, deadlinePassed: now >= exchange.started + state.configuration.requestTimeout)
     }
 
     // MARK: Failures
@@ -141,7 +148,7 @@ extension ProxyConnection {
             // down, and one extra try is what every keep-alive client allows itself.
             exchange.bonusRetries = 1
         } else {
-            proxy.metrics.connectErrors.increment()
+            state.metrics.connectErrors.increment()
             state.record(.connectFailure, endpoint: exchange.endpoint, service: exchange.service, now: now)
         }
         let attempt = attempt(now: now)
@@ -150,7 +157,7 @@ extension ProxyConnection {
         switch RetryPolicy.decide(failure, attempt) {
         case .retry:
             exchange.retries += 1
-            proxy.metrics.retries.increment()
+            state.metrics.retries.increment()
             attachUpstream(avoidCluster: Int32(exchange.cluster), now: now)
         case .fail(let status):
             answer(status: status, close: !exchange.requestDone, now: now)
@@ -183,7 +190,7 @@ extension ProxyConnection {
             }
             guard let part else { break }
             moved = true
-            let chunked = exchange.head?.framing == .chunked
+            let chunked = exchange.requestChunked
             switch part {
             case .body(let slice):
                 exchange.bytesIn += slice.count

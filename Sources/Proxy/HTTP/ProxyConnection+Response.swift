@@ -45,10 +45,9 @@ extension ProxyConnection {
         exchange.responseStarted = true
         exchange.status = head.status
         state.record(head.status >= 500 ? .serverError : .success, endpoint: exchange.endpoint, service: exchange.service, now: now)
-        let request = exchange.head!
-        let toHTTP10 = request.version == .http1_0
+        let toHTTP10 = exchange.requestHTTP10
         var chunked = false
-        var close = !request.keepAlive || draining || readClosed || !exchange.requestDone
+        var close = !exchange.requestKeepAlive || draining || readClosed || !exchange.requestDone
         switch head.framing {
         case .chunked, .untilClose:
             // An HTTP/1.0 client cannot take chunked: the body then runs until GLB closes.
@@ -108,7 +107,7 @@ extension ProxyConnection {
                 upstream.close()
             }
         } else {
-            proxy.metrics.connectErrors.increment()
+            state.metrics.connectErrors.increment()
             state.record(.serverError, endpoint: exchange.endpoint, service: exchange.service, now: now)
             answer(status: 502, close: !exchange.requestDone, now: now)
         }
@@ -128,17 +127,17 @@ extension ProxyConnection {
             phase = .closing
         } else {
             phase = .idle
-            setDeadline(.idle, now + proxy.configuration.idleTimeout, now: now)
+            setDeadline(.idle, now + state.configuration.idleTimeout, now: now)
         }
     }
 
     /// Counts a finished exchange and, sampled, writes its access log line.
     func finishMetrics(status: Int, now: Instant) {
         state.counters.counter(status: status, service: exchange.service, cluster: exchange.cluster,
-                               snapshot: state.snapshot, metrics: proxy.metrics).increment()
+                               snapshot: state.snapshot, metrics: state.shard).incrementFromOwner()
         let total = now - exchange.started
-        proxy.metrics.duration.observe(total)
-        let rate = proxy.configuration.accessLogSampleRate
+        state.shard.duration.observeFromOwner(total)
+        let rate = state.configuration.accessLogSampleRate
         guard rate > 0, rate >= 1 || Double(state.rng.next() >> 11) * 0x1p-53 < rate else { return }
         let snapshot = state.snapshot
         let head = exchange.head
@@ -161,7 +160,7 @@ extension ProxyConnection {
 
     private func cancelTimerForTunnel(now: Instant) {
         // A tunnel lives as long as both sides want it; the idle timeout still ends a dead one.
-        setDeadline(.idle, now + proxy.configuration.idleTimeout, now: now)
+        setDeadline(.idle, now + state.configuration.idleTimeout, now: now)
     }
 
     /// Copies bytes both ways, each bounded by the high-water mark. `flushAndWatch` closes the

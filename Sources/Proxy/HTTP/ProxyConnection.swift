@@ -23,21 +23,25 @@ final class ProxyConnection: Selectable {
     enum DeadlineKind { case idle, header, request }
 
     let descriptor: CInt
-    // Strong, not unowned: the loop state and the proxy carry side tables (they are weakly
-    // referenced by the loop's tick hook and the metrics registry), so every unowned load was a
-    // slow-path `swift_unownedRetainStrong` plus a slow release: ~35 of each, ~7k instructions,
-    // per request. The state holds the connection until `close()`, which ends the cycle.
+    // Strong, not unowned: every unowned load is a `swift_unownedRetainStrong` and a release
+    // (with a side table on the target, slow paths: ~7k instructions per request once). The
+    // state holds the connection until `close()`, which ends the cycle.
     let state: ProxyLoopState
-    let proxy: HTTPProxy
+    /// Through the state, for the rare paths (logging, upstream TLS): the connection keeps no
+    /// reference of its own, since retaining and releasing an object both loops share at every
+    /// connection bounces its reference count between the cores. Hot paths read the state's
+    /// copies of the configuration and metrics.
+    var proxy: HTTPProxy { state.proxy }
     let loop: EventLoop
     let clientIP: IPAddress
     /// The client's address as text, for X-Forwarded-For.
     let clientText: [UInt8]
     let highWater: Int
-    var inbound = ByteBuffer()
-    /// Sized for a typical response head and small body at once: grown from empty it took four
-    /// allocations (64, 128, 256, 512 bytes) on every new connection.
-    var outbound = ByteBuffer(capacity: 1024)
+    /// Both buffers come from the loop state's spares and go back at `close()` (see
+    /// `ProxyLoopState.takeBuffer`). Outbound is sized for a typical response head and small
+    /// body at once: grown from empty it took four allocations (64, 128, 256, 512 bytes).
+    var inbound: ByteBuffer
+    var outbound: ByteBuffer
     var parser: HTTPParser
     var phase = Phase.idle
     /// The client closed its sending side: no more requests will come.
@@ -54,6 +58,9 @@ final class ProxyConnection: Selectable {
     var exchange = Exchange()
     var upstream: UpstreamConnection?
 
+    /// Its place in the loop state's list of connections; -1 when not in it.
+    var stateIndex = -1
+
     /// The TLS session of an HTTPS connection; nil for plain HTTP.
     let tls: TLSSession?
     /// The certificate table `tls` was made from, kept alive for the SNI callback.
@@ -64,22 +71,30 @@ final class ProxyConnection: Selectable {
     init(fd: CInt, peer: SocketAddress?, state: ProxyLoopState, tls: TLSSession? = nil, certificates: CertificateTable? = nil, now: Instant) {
         descriptor = fd
         self.state = state
-        proxy = state.proxy
         loop = state.loop
         clientIP = peer?.ip ?? .v4(0)
-        clientText = HeadRewriter.addressText(clientIP)
-        highWater = state.proxy.configuration.highWaterMark
-        var limits = state.proxy.configuration.limits
-        limits.maxBodyBytes = state.proxy.configuration.maxRequestBodyBytes
+        clientText = state.clientText(clientIP)
+        // Fields read one by one: a local copy of the configuration retains each of its arrays
+        // and strings, and `state.proxy` is an unowned load of an object both loops share.
+        highWater = state.configuration.highWaterMark
+        inbound = state.takeBuffer(minimumCapacity: 0)
+        outbound = state.takeBuffer(minimumCapacity: 1024)
+        var limits = state.configuration.limits
+        limits.maxBodyBytes = state.configuration.maxRequestBodyBytes
         parser = HTTPParser(kind: .request, limits: limits)
         self.tls = tls
         self.certificates = certificates
         handshaking = tls != nil
-        Socket.setNoDelay(fd)
+        // No TCP_NODELAY here: the socket inherited it from the listener.
         if tls != nil {
-            setDeadline(.header, now + state.proxy.configuration.handshakeTimeout, now: now)
+            setDeadline(.header, now + state.configuration.handshakeTimeout, now: now)
         } else {
-            setDeadline(.idle, now + state.proxy.configuration.idleTimeout, now: now)
+            // The timer goes off at the header timeout if that is sooner, though the deadline is
+            // the idle one: a request usually follows at once, and its header deadline then needs
+            // no new timer (one that fires early re-arms for the deadline). Cancelling and
+            // rescheduling cost ~1.5k instructions per connection.
+            let idle = state.configuration.idleTimeout
+            setDeadline(.idle, now + idle, now: now, armAt: now + min(idle, state.configuration.headerTimeout))
         }
     }
 
@@ -94,7 +109,7 @@ final class ProxyConnection: Selectable {
         let wasEmpty = inbound.isEmpty
         guard readClient() else { return }
         if wasEmpty, !inbound.isEmpty, phase == .idle, deadlineKind == .idle {
-            setDeadline(.header, now + proxy.configuration.headerTimeout, now: now)
+            setDeadline(.header, now + state.configuration.headerTimeout, now: now)
         }
         pump(now: now)
     }
@@ -151,8 +166,8 @@ final class ProxyConnection: Selectable {
         switch tls.handshake() {
         case .done:
             handshaking = false
-            (tls.resumed ? proxy.metrics.tlsResumed : proxy.metrics.tlsHandshakes).increment()
-            setDeadline(.idle, now + proxy.configuration.idleTimeout, now: now)
+            (tls.resumed ? state.metrics.tlsResumed : state.metrics.tlsHandshakes).increment()
+            setDeadline(.idle, now + state.configuration.idleTimeout, now: now)
             readable(now: now)                   // the request may have come with the Finished
         case .wantRead:
             setInterest(.read)
@@ -285,7 +300,7 @@ final class ProxyConnection: Selectable {
         guard flush() else { return }
         let buffered = inbound.readableBytes + outbound.readableBytes
             + (upstream.map { $0.inbound.readableBytes + $0.outbound.readableBytes } ?? 0)
-        proxy.noteBuffered(buffered)
+        state.noteBuffered(buffered)
         if phase == .closing {
             if outbound.isEmpty { close() } else { setInterest(.write) }
             return
@@ -358,7 +373,7 @@ final class ProxyConnection: Selectable {
     func answer(status: Int, close: Bool, now: Instant) {
         // RFC 9112 §9.6: a client that sent `Connection: close` (or HTTP/1.0 without keep-alive)
         // gets its connection closed after this answer, as proxied responses already do.
-        let closing = close || draining || readClosed || exchange.head.map { !$0.keepAlive } == true
+        let closing = close || draining || readClosed || (exchange.head != nil && !exchange.requestKeepAlive)
         if let upstream {
             self.upstream = nil
             state.release(upstream, reusable: false, now: now)
@@ -367,7 +382,7 @@ final class ProxyConnection: Selectable {
         if exchange.active {
             finishMetrics(status: status, now: now)
         } else {
-            state.counters.counter(status: status, service: -1, cluster: -1, snapshot: state.snapshot, metrics: proxy.metrics).increment()
+            state.counters.counter(status: status, service: -1, cluster: -1, snapshot: state.snapshot, metrics: state.shard).incrementFromOwner()
         }
         exchange = Exchange()
         if closing {
@@ -375,22 +390,24 @@ final class ProxyConnection: Selectable {
             cancelTimer()
         } else {
             phase = .idle
-            setDeadline(.idle, now + proxy.configuration.idleTimeout, now: now)
+            setDeadline(.idle, now + state.configuration.idleTimeout, now: now)
         }
     }
 
     // MARK: Timers
 
-    /// Moves the connection's deadline; schedules a timer only if none is due by then.
-    func setDeadline(_ kind: DeadlineKind, _ at: Instant, now: Instant) {
+    /// Moves the connection's deadline; schedules a timer (for `armAt`, if given and no later)
+    /// only if none is due by then.
+    func setDeadline(_ kind: DeadlineKind, _ at: Instant, now: Instant, armAt: Instant? = nil) {
         deadlineKind = kind
         deadline = at
         if let timerAt, timerAt <= at { return }
         if let timer { loop.cancel(timer) }
-        timerAt = at
+        let fireAt = min(armAt ?? at, at)
+        timerAt = fireAt
         // Unowned, not weak (no side table: see `UpstreamConnection.owner`): `close()` cancels the
         // timer, and the loop state keeps the connection until then.
-        timer = loop.schedule(at: at) { [unowned self] in self.timerFired() }
+        timer = loop.schedule(at: fireAt) { [unowned self] in self.timerFired() }
     }
 
     private func cancelTimer() {
@@ -442,8 +459,10 @@ final class ProxyConnection: Selectable {
             upstream.close()
         }
         tls?.shutdown()                          // close_notify if the socket takes it now
-        loop.deregister(self)
+        loop.deregister(self, closing: true)
         closeDescriptor(descriptor)
+        state.recycle(&inbound)
+        state.recycle(&outbound)
         state.removed(self)
     }
 }

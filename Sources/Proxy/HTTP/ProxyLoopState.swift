@@ -1,11 +1,33 @@
 import GLBCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// One loop's share of an `HTTPProxy`: its listener, client connections, upstream pool, RNG,
 /// Router, outlier table, cached snapshot and metric handles. Loop-confined, not `Sendable`:
 /// every field is touched only on `loop`'s thread, so the request path takes no lock.
+///
+/// Nothing refers to it weakly (the tick hook, the sweep timer and the listeners go through a
+/// `ProxyLoopAnchor`): a weak reference gives an object a side table, and then every retain and
+/// release of it takes the runtime's slow path. The request path reads its own copies of the
+/// proxy's configuration and metrics rather than loading `proxy`, whose reference count both
+/// loops would otherwise bounce between their caches.
 final class ProxyLoopState {
     unowned let proxy: HTTPProxy
+    let configuration: HTTPProxy.Configuration
+    let metrics: ProxyMetrics
+    /// This loop's shard of the per-request metrics.
+    let shard: ProxyMetrics.Shard
+    /// This loop's idle pooled connections, summed across loops for `glb_http_pool_idle_connections`.
+    let poolIdle: Gauge
+    /// This loop's buffered-bytes high-water mark for `HTTPProxy.bufferedBytesHighWater`, and
+    /// its value kept locally so the check on every event reads no shared memory.
+    let bufferHighWater: Gauge
+    private var bufferHighWaterValue = 0
+    /// The proxy's open-connection count (shared: it enforces the cap across loops).
+    let openConnections: ConnectionCounter
+    let publisher: SnapshotPublisher
     let loop: EventLoop
     let boundAddresses: (plain: SocketAddress?, https: SocketAddress?)
     var snapshot: RoutingSnapshot
@@ -16,6 +38,10 @@ final class ProxyLoopState {
     var counters = RequestCounters()
     /// Scratch for Host → wire-form name lookups.
     var hostScratch: [UInt8] = []
+    /// The last Host looked up, its service, and the snapshot it was looked up in.
+    private var lastHost: [UInt8] = []
+    private var lastHostService: Int?
+    private var lastHostSnapshot: RoutingSnapshot?
     /// `configuration.defaultService` resolved in `snapshot`, or -1.
     private(set) var defaultService = -1
     private var defaultServiceGeneration: UInt64 = .max
@@ -24,17 +50,38 @@ final class ProxyLoopState {
     private var certificates: CertificateTable?
     /// Handshake failure counters by side and reason, cached: the registry takes a lock.
     private var handshakeFailureCounters: [String: Counter] = [:]
-    private var connections: [ObjectIdentifier: ProxyConnection] = [:]
+    /// The open client connections; each knows its index (`ProxyConnection.stateIndex`), so
+    /// adding and removing one (swapping the last into its place) hashes nothing.
+    private var connections: [ProxyConnection] = []
+    /// The last client address turned into text, shared by its connections (most clients open
+    /// many): formatting it allocated once per connection.
+    private var lastClientIP: IPAddress?
+    private var lastClientText: [UInt8] = []
+    /// Emptied buffers of closed connections (`takeBuffer`, `recycle`).
+    private var spareBuffers: [ByteBuffer] = []
+    /// Each endpoint's pool slot (-1: not looked up yet), for `endpointSlotsSnapshot` (endpoint
+    /// indices mean other addresses in another snapshot) and the pool's epoch.
+    private var endpointSlots: [Int] = []
+    private var endpointSlotsSnapshot: RoutingSnapshot?
+    private var endpointSlotsEpoch = -1
     private(set) var draining = false
     private var closed = false
 
-    init(proxy: HTTPProxy, loop: EventLoop, plain: SocketAddress?, https: SocketAddress?, seed: UInt64) throws(SystemError) {
+    init(proxy: HTTPProxy, index: Int, anchor: ProxyLoopAnchor, loop: EventLoop, plain: SocketAddress?, https: SocketAddress?,
+         seed: UInt64) throws(SystemError) {
         self.proxy = proxy
+        configuration = proxy.configuration
+        metrics = proxy.metrics
+        shard = proxy.metrics.shard(index: index, of: proxy.loops.count)
+        poolIdle = proxy.poolIdleShards[index]
+        bufferHighWater = proxy.bufferHighWaterShards[index]
+        openConnections = proxy.connections
+        publisher = proxy.publisher
         self.loop = loop
         rng = SplitMix64(seed: seed)
         outliers = OutlierDetector(configuration: proxy.configuration.outlier)
         pool = UpstreamPool(maxPerAddress: proxy.configuration.maxIdlePerUpstream, idleTimeout: proxy.configuration.poolIdleTimeout)
-        snapshot = proxy.publisher.snapshot
+        snapshot = publisher.snapshot
         var bound: (plain: SocketAddress?, https: SocketAddress?) = (nil, nil)
         var opened: [ProxyListener] = []
         for (address, tls) in [(plain, false), (https, true)] {
@@ -55,23 +102,41 @@ final class ProxyLoopState {
         }
         boundAddresses = bound
         listeners = opened
-        for listener in opened { listener.state = self }
-        loop.addTickHook { [weak self] in
-            guard let self else { return }
+        anchor.state = self
+        for listener in opened { listener.anchor = anchor }
+        loop.addTickHook { [weak anchor] in
+            guard let self = anchor?.state else { return }
             let previous = self.snapshot
-            if self.proxy.publisher.refresh(&self.snapshot), self.outliers.ejectedCount > 0 {
+            if self.publisher.refresh(&self.snapshot), self.outliers.ejectedCount > 0 {
                 self.pardonRecovered(since: previous)
             }
         }
-        scheduleSweep()
+        scheduleSweep(anchor)
     }
 
     /// The service for a request's Host value: a service with that name, else the default.
+    ///
+    /// The last answer is kept with its Host bytes and snapshot: clients send the same Host again
+    /// and again, and the lookup (wire form, name table) cost ~650 instructions per request.
     func service(host: ArraySlice<UInt8>?) -> Int? {
+        guard let host else { return resolveService(host: nil) }
+        if lastHostSnapshot === snapshot, lastHost.count == host.count,
+           host.isEmpty || lastHost.withUnsafeBytes({ a in host.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, b.count) == 0 } }) {
+            return lastHostService
+        }
+        let service = resolveService(host: host)
+        lastHost.removeAll(keepingCapacity: true)
+        lastHost.append(contentsOf: host)
+        lastHostService = service
+        lastHostSnapshot = snapshot
+        return service
+    }
+
+    private func resolveService(host: ArraySlice<UInt8>?) -> Int? {
         if let host, let index = snapshot.service(host: host, scratch: &hostScratch) { return index }
         if defaultServiceGeneration != snapshot.generation {
             defaultServiceGeneration = snapshot.generation
-            defaultService = proxy.configuration.defaultService.flatMap { snapshot.service(named: $0, forProxy: true) } ?? -1
+            defaultService = configuration.defaultService.flatMap { snapshot.service(named: $0, forProxy: true) } ?? -1
         }
         return defaultService >= 0 ? defaultService : nil
     }
@@ -89,6 +154,11 @@ final class ProxyLoopState {
             let address = address(ofEndpoint: index)
             if wasDown.contains(address) { outliers.pardon(address) }
         }
+    }
+
+    /// The pool key of endpoint `index` of the current snapshot.
+    private func key(ofEndpoint index: Int) -> UpstreamKey {
+        UpstreamKey(address: address(ofEndpoint: index), tls: snapshot.clusters[Int(snapshot.endpoints[index].cluster)].tls)
     }
 
     /// The address to connect to for endpoint `index` of the current snapshot.
@@ -150,7 +220,7 @@ final class ProxyLoopState {
             }
         }
         if outliers.record(outcome, for: key, now: now, serviceSize: size, ejectedPeers: ejected) {
-            proxy.metrics.ejections.increment()
+            metrics.ejections.increment()
             proxy.logger.warning("upstream ejected", ["endpoint": "\(key)", "outcome": "\(outcome)"])
         }
     }
@@ -158,18 +228,18 @@ final class ProxyLoopState {
     // MARK: Connections
 
     func accepted(fd: CInt, peer: SocketAddress?, tls: Bool, now: Instant) {
-        guard !draining, proxy.connections.admit(limit: proxy.configuration.maxConnections) else {
-            proxy.metrics.rejectedConnections.increment()
+        guard !draining, openConnections.admit(limit: configuration.maxConnections) else {
+            metrics.rejectedConnections.increment()
             closeDescriptor(fd)
             return
         }
         var session: TLSSession?
-        if tls, let store = proxy.configuration.certificates {
+        if tls, let store = configuration.certificates {
             store.refresh(&certificates)
             guard let table = certificates, let ssl = table.makeSSL() else {
                 handshakeFailed(side: "client", reason: "other")
                 closeDescriptor(fd)
-                proxy.connections.closed()
+                openConnections.closed()
                 return
             }
             session = TLSSession(ssl: ssl, fd: fd, server: true)
@@ -177,15 +247,59 @@ final class ProxyLoopState {
         let connection = ProxyConnection(fd: fd, peer: peer, state: self, tls: session, certificates: tls ? certificates : nil, now: now)
         do {
             try loop.register(connection, interest: .read)
-            connections[ObjectIdentifier(connection)] = connection
+            connection.stateIndex = connections.count
+            connections.append(connection)
         } catch {
             closeDescriptor(fd)
-            proxy.connections.closed()
+            openConnections.closed()
         }
     }
 
+    /// A buffer for a new client connection: a closed connection's, or a new one with
+    /// `minimumCapacity`. Each new connection used to allocate (and zero) a 1 KiB outbound
+    /// buffer and a 4 KiB read buffer and free both at close: ~3k instructions per connection
+    /// with the runtime's generic array paths.
+    func takeBuffer(minimumCapacity: Int) -> ByteBuffer {
+        spareBuffers.popLast() ?? ByteBuffer(capacity: minimumCapacity)
+    }
+
+    /// Keeps a closed connection's buffer for the next one (emptied), up to 32 of at most
+    /// 16 KiB each per loop; leaves `buffer` empty either way.
+    func recycle(_ buffer: inout ByteBuffer) {
+        var kept = ByteBuffer()
+        swap(&kept, &buffer)
+        guard spareBuffers.count < 32, kept.capacity >= 1024, kept.capacity <= 16 * 1024 else { return }
+        kept.clear()
+        spareBuffers.append(kept)
+    }
+
+    /// Raises the buffered-bytes high-water mark if `bytes` (one connection's buffers) is above it.
+    @inline(__always)
+    func noteBuffered(_ bytes: Int) {
+        guard bytes > bufferHighWaterValue else { return }
+        bufferHighWaterValue = bytes
+        bufferHighWater.set(Double(bytes))
+    }
+
+    /// `ip` as text for X-Forwarded-For.
+    func clientText(_ ip: IPAddress) -> [UInt8] {
+        if ip != lastClientIP {
+            lastClientIP = ip
+            lastClientText = HeadRewriter.addressText(ip)
+        }
+        return lastClientText
+    }
+
     func removed(_ connection: ProxyConnection) {
-        if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil { proxy.connections.closed() }
+        let index = connection.stateIndex
+        guard index >= 0, index < connections.count, connections[index] === connection else { return }
+        let last = connections.removeLast()
+        if index < connections.count {
+            connections[index] = last
+            last.stateIndex = index
+        }
+        connection.stateIndex = -1
+        openConnections.closed()
     }
 
     /// Pools `upstream` after a complete keep-alive exchange, or closes it.
@@ -199,7 +313,7 @@ final class ProxyLoopState {
         upstream.uses += 1
         if pool.put(upstream, now: now) {
             upstream.setInterest(.read)
-            proxy.idleUpstreams.wrappingAdd(1, ordering: .relaxed)
+            poolIdle.set(Double(pool.count))
         } else {
             upstream.close()
         }
@@ -209,40 +323,50 @@ final class ProxyLoopState {
     func handshakeFailed(side: String, reason: String) {
         let key = side + "/" + reason
         if let counter = handshakeFailureCounters[key] { counter.increment(); return }
-        let counter = proxy.metrics.handshakeFailures(side: side, reason: reason)
+        let counter = metrics.handshakeFailures(side: side, reason: reason)
         handshakeFailureCounters[key] = counter
         counter.increment()
     }
 
-    /// A pooled connection to `address` (with the same TLS settings), or a new one. Nil with the
-    /// error if connect(2) failed at once.
-    func upstream(for address: SocketAddress, tls: UpstreamTLS?) -> Result<UpstreamConnection, SystemError> {
-        if let pooled = pool.take(UpstreamKey(address: address, tls: tls)) {
-            proxy.idleUpstreams.wrappingSubtract(1, ordering: .relaxed)
-            proxy.metrics.poolReused.increment()
+    /// A pooled connection to endpoint `index` of the current snapshot (its address, with its
+    /// cluster's TLS settings), or a new one. The error if connect(2) failed at once.
+    func upstream(endpoint index: Int) -> Result<UpstreamConnection, SystemError> {
+        if endpointSlotsSnapshot !== snapshot || endpointSlotsEpoch != pool.epoch {
+            endpointSlots = [Int](repeating: -1, count: snapshot.endpoints.count)
+            endpointSlotsSnapshot = snapshot
+            endpointSlotsEpoch = pool.epoch
+        }
+        var slot = endpointSlots[index]
+        if slot < 0 {
+            slot = pool.slot(for: key(ofEndpoint: index))
+            endpointSlots[index] = slot
+        }
+        if let pooled = pool.take(slot: slot) {
+            poolIdle.set(Double(pool.count))
+            shard.poolReused.incrementFromOwner()
             return .success(pooled)
         }
         do throws(SystemError) {
-            let fresh = try UpstreamConnection(key: UpstreamKey(address: address, tls: tls), state: self)
-            proxy.metrics.poolNew.increment()
+            let fresh = try UpstreamConnection(key: key(ofEndpoint: index), poolSlot: slot, state: self)
+            shard.poolNew.incrementFromOwner()
             return .success(fresh)
         } catch {
             return .failure(error)
         }
     }
 
-    private func scheduleSweep() {
-        let every = min(proxy.configuration.poolIdleTimeout, .seconds(1))
-        loop.schedule(after: every) { [weak self] in
-            guard let self, !self.closed else { return }
+    private func scheduleSweep(_ anchor: ProxyLoopAnchor) {
+        let every = min(configuration.poolIdleTimeout, .seconds(1))
+        loop.schedule(after: every) { [weak anchor] in
+            guard let anchor, let self = anchor.state, !self.closed else { return }
             let now = self.loop.clock.now
             let expired = self.pool.expire(now: now)
             if !expired.isEmpty {
-                self.proxy.idleUpstreams.wrappingSubtract(expired.count, ordering: .relaxed)
+                self.poolIdle.set(Double(self.pool.count))
                 for connection in expired { connection.close() }
             }
             self.outliers.sweep(now: now)
-            self.scheduleSweep()
+            self.scheduleSweep(anchor)
         }
     }
 
@@ -256,14 +380,14 @@ final class ProxyLoopState {
         }
         listeners.removeAll()
         let pooled = pool.removeAll()
-        proxy.idleUpstreams.wrappingSubtract(pooled.count, ordering: .relaxed)
+        poolIdle.set(Double(pool.count))
         for connection in pooled { connection.close() }
-        for connection in Array(connections.values) { connection.drain() }
+        for connection in connections { connection.drain() }
     }
 
     func closeAll() {
         beginDrain()
-        for connection in Array(connections.values) { connection.close() }
+        for connection in connections { connection.close() }
         closed = true
     }
 }
@@ -283,22 +407,31 @@ struct SkipFilter: EndpointFilter {
     }
 }
 
+/// What holds a loop's `ProxyLoopState` for the proxy, and what the loop's tick hook, sweep
+/// timer and listeners refer to weakly, so that the state itself never gets a side table (see
+/// `ProxyLoopState`). The proxy owns the anchors: when it goes, they go, and the hook and timer
+/// find nothing to run.
+final class ProxyLoopAnchor {
+    var state: ProxyLoopState?
+}
+
 /// One loop's listening socket (SO_REUSEPORT: the kernel spreads connections across loops),
 /// plain HTTP or HTTPS.
 final class ProxyListener: Selectable {
     let descriptor: CInt
     let tls: Bool
-    weak var state: ProxyLoopState?
+    weak var anchor: ProxyLoopAnchor?
 
     init(address: SocketAddress, tls: Bool) throws(SystemError) {
-        descriptor = try Socket.listenTCP(address, reusePort: true)
+        // Accepted sockets inherit TCP_NODELAY from it (see `Socket.listenTCP`).
+        descriptor = try Socket.listenTCP(address, reusePort: true, noDelay: true)
         self.tls = tls
     }
 
     func readable(now: Instant) {
         // Bounded per tick, so a connection storm cannot starve the requests already open.
         for _ in 0..<64 {
-            guard let state else { return }
+            guard let state = anchor?.state else { return }
             let accepted: (fd: CInt, peer: SocketAddress?)?
             do {
                 accepted = try Socket.accept(descriptor)

@@ -37,13 +37,16 @@ final class UpstreamConnection: Selectable {
     var uses = 0
     /// When it entered the pool.
     var idleSince = Instant.zero
+    /// Its key's slot in the loop's `UpstreamPool` (checked against the key before use).
+    var poolSlot: Int
     var closed = false
     var connectTimer: TimerID?
     private var interest: Interest = .write
 
     /// Starts a non-blocking connect to `address` and registers for its completion.
-    init(key: UpstreamKey, state: ProxyLoopState) throws(SystemError) {
+    init(key: UpstreamKey, poolSlot: Int, state: ProxyLoopState) throws(SystemError) {
         self.key = key
+        self.poolSlot = poolSlot
         self.state = state
         descriptor = try Socket.connectTCP(key.address)
         Socket.setNoDelay(descriptor)
@@ -62,6 +65,7 @@ final class UpstreamConnection: Selectable {
         }
         // Pooled: any event means the origin closed it or broke the protocol (bytes with no request).
         state.pool.remove(self)
+        state.poolIdle.set(Double(state.pool.count))
         close()
     }
 
@@ -154,7 +158,7 @@ final class UpstreamConnection: Selectable {
 
     /// Readies a pooled connection for its next request.
     func reset() {
-        parser = HTTPParser(kind: .response)
+        parser.reset()
         inbound.clear()
         outbound.clear()
         bytesSent = 0
@@ -168,7 +172,7 @@ final class UpstreamConnection: Selectable {
         connectTimer = nil
         tls?.shutdown()
         tls = nil
-        state.loop.deregister(self)
+        state.loop.deregister(self, closing: true)
         closeDescriptor(descriptor)
     }
 }
