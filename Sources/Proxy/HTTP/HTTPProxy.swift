@@ -84,9 +84,24 @@ package final class HTTPProxy: Sendable {
     let bufferHighWaterShards: [Gauge]
     private let states = Mutex<[LoopBound<ProxyLoopAnchor>]>([])
     private let boundAddress = Mutex<(plain: SocketAddress?, https: SocketAddress?)>((nil, nil))
-    /// The client context for `https` upstreams; nil if it could not be set up (logged; those
-    /// upstreams then fail as connect failures).
-    let upstreamTLS: TLSContext?
+    /// The client context for `https` upstreams, made on the first one: OpenSSL's start-up and
+    /// the trust roots cost about 3 MB of resident memory that a proxy without `https` clusters
+    /// never needs (as in `ProberCore`). Nil if it could not be set up (logged once; those
+    /// upstreams then fail as connect failures). Asked once per new upstream TLS connection.
+    var upstreamTLS: TLSContext? {
+        upstreamTLSState.withLock { state -> TLSContext? in
+            if state.context == nil, !state.failed {
+                do {
+                    state.context = try TLSContext(trustRootsFile: configuration.upstreamTrustRootsFile)
+                } catch {
+                    state.failed = true
+                    logger.error("cannot set up TLS for https upstreams; they will fail", ["error": "\(error)"])
+                }
+            }
+            return state.context
+        }
+    }
+    private let upstreamTLSState = Mutex<(context: TLSContext?, failed: Bool)>((nil, false))
 
     /// A proxy that will serve `loops` once started.
     package init(configuration: Configuration, loops: [EventLoop], publisher: SnapshotPublisher, logger: Logger, registry: MetricsRegistry) {
@@ -98,12 +113,6 @@ package final class HTTPProxy: Sendable {
         metrics = ProxyMetrics(registry: registry)
         poolIdleShards = loops.map { _ in Gauge() }
         bufferHighWaterShards = loops.map { _ in Gauge() }
-        do {
-            upstreamTLS = try TLSContext(trustRootsFile: configuration.upstreamTrustRootsFile)
-        } catch {
-            logger.error("cannot set up TLS for https upstreams; they will fail", ["error": "\(error)"])
-            upstreamTLS = nil
-        }
         // Captures the handles, not the proxy: a weak reference to the proxy would give it a side
         // table, and the loops retain and release it (see `ProxyLoopState`).
         registry.onCollect { [connections, poolIdleShards, clientGauge = metrics.clientConnections, idleGauge = metrics.poolIdle] in
