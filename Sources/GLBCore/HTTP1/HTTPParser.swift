@@ -66,6 +66,33 @@ package struct HTTPParser {
     var spareBytes: [UInt8] = []
     var spareFields: [HTTPHeaders.Field] = []
 
+    /// The storage heads are built in, handed from a closed connection's parser to a new one's
+    /// (`takeHeadStorage`, `adoptHeadStorage`): otherwise each new connection allocates and
+    /// frees it for its first head.
+    package struct HeadStorage {
+        var bytes: [UInt8] = []
+        var fields: [HTTPHeaders.Field] = []
+        /// None yet: the first head allocates it.
+        package init() {}
+        init(bytes: [UInt8], fields: [HTTPHeaders.Field]) {
+            self.bytes = bytes
+            self.fields = fields
+        }
+    }
+
+    /// Gives up the storage heads reuse (for a parser whose connection is closing).
+    package mutating func takeHeadStorage() -> HeadStorage {
+        defer { spareBytes = []; spareFields = [] }
+        return HeadStorage(bytes: spareBytes, fields: spareFields)
+    }
+
+    /// Builds the next heads in `storage` (from a closed connection's parser). Still-shared
+    /// storage is safe: the first head then copies out of it, as a fresh array would allocate.
+    package mutating func adoptHeadStorage(_ storage: HeadStorage) {
+        spareBytes = storage.bytes
+        spareFields = storage.fields
+    }
+
     /// A parser for one connection's requests or responses.
     package init(kind: Kind, limits: HTTPLimits = HTTPLimits()) {
         self.kind = kind

@@ -82,6 +82,7 @@ final class ProxyConnection: Selectable {
         var limits = state.configuration.limits
         limits.maxBodyBytes = state.configuration.maxRequestBodyBytes
         parser = HTTPParser(kind: .request, limits: limits)
+        parser.adoptHeadStorage(state.takeHeadStorage())
         self.tls = tls
         self.certificates = certificates
         handshaking = tls != nil
@@ -463,6 +464,7 @@ final class ProxyConnection: Selectable {
         closeDescriptor(descriptor)
         state.recycle(&inbound)
         state.recycle(&outbound)
+        state.recycle(parser.takeHeadStorage())
         state.removed(self)
     }
 }

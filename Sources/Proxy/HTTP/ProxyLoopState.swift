@@ -59,6 +59,8 @@ final class ProxyLoopState {
     private var lastClientText: [UInt8] = []
     /// Emptied buffers of closed connections (`takeBuffer`, `recycle`).
     private var spareBuffers: [ByteBuffer] = []
+    /// Client parsers' head storage from closed connections (`takeHeadStorage`, `recycle`).
+    private var spareHeadStorage: [HTTPParser.HeadStorage] = []
     /// Each endpoint's pool slot (-1: not looked up yet), for `endpointSlotsSnapshot` (endpoint
     /// indices mean other addresses in another snapshot) and the pool's epoch.
     private var endpointSlots: [Int] = []
@@ -271,6 +273,18 @@ final class ProxyLoopState {
         guard spareBuffers.count < 32, kept.capacity >= 1024, kept.capacity <= 16 * 1024 else { return }
         kept.clear()
         spareBuffers.append(kept)
+    }
+
+    /// Head storage for a new client connection's parser: a closed connection's, if any.
+    func takeHeadStorage() -> HTTPParser.HeadStorage {
+        spareHeadStorage.popLast() ?? HTTPParser.HeadStorage()
+    }
+
+    /// Keeps a closed connection's head storage for the next one, up to 32 per loop (the parser
+    /// already drops storage grown past a typical head).
+    func recycle(_ storage: HTTPParser.HeadStorage) {
+        guard spareHeadStorage.count < 32 else { return }
+        spareHeadStorage.append(storage)
     }
 
     /// Raises the buffered-bytes high-water mark if `bytes` (one connection's buffers) is above it.

@@ -143,3 +143,27 @@ func keepAliveFollowsVersionAndConnection(_ c: KeepAliveCase) throws {
     var fresh = ByteBuffer(string: "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
     #expect(throws: HTTPParseError.bareLF) { _ = try parser.next(from: &fresh) }
 }
+
+/// A closed connection's head storage, handed to a new connection's parser, parses the same heads,
+/// including one longer than the storage held and one after the storage is still shared.
+@Test func headStorageMovesFromOneParserToTheNext() throws {
+    func firstHead(_ raw: String, _ parser: inout HTTPParser) throws -> HTTPHead? {
+        var buffer = ByteBuffer()
+        buffer.writeBytes(Array(raw.utf8))
+        while let part = try parser.next(from: &buffer) { if case .head(let head) = part { return head } }
+        return nil
+    }
+    var first = HTTPParser(kind: .request)
+    let kept = try #require(try firstHead("GET /a HTTP/1.1\r\nHost: one\r\n\r\n", &first))
+    var second = HTTPParser(kind: .request)
+    second.adoptHeadStorage(first.takeHeadStorage())
+    let long = "GET /" + String(repeating: "b", count: 300) + " HTTP/1.1\r\nHost: two\r\nAccept: */*\r\n\r\n"
+    let head = try #require(try firstHead(long, &second))
+    #expect(summary(head) == "GET /\(String(repeating: "b", count: 300)) HTTP/1.1 ka framing=none | Host: two | Accept: */*")
+    // The first head still holds its bytes: the storage was shared, so it was copied, not overwritten.
+    #expect(summary(kept) == "GET /a HTTP/1.1 ka framing=none | Host: one")
+    var third = HTTPParser(kind: .request)
+    third.adoptHeadStorage(second.takeHeadStorage())
+    let again = try #require(try firstHead("POST /c HTTP/1.1\r\nHost: three\r\nContent-Length: 0\r\n\r\n", &third))
+    #expect(summary(again) == "POST /c HTTP/1.1 ka framing=contentLength(0) | Host: three | Content-Length: 0")
+}
