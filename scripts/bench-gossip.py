@@ -90,6 +90,21 @@ class Node:
             self.conn = None
 
 
+def reap(nodes):
+    """SIGTERM every node, then wait up to 15 s in all for them to exit; SIGKILL the rest."""
+    for n in nodes:
+        n.kill(signal.SIGTERM)
+    deadline = time.time() + 15
+    for n in nodes:
+        if n.proc is None:
+            continue
+        try:
+            n.proc.wait(max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            n.proc.kill()
+            n.proc.wait()
+
+
 class GLBCluster:
     """8 `glb agent`s: gossip 127.0.0.(11+i):17950+i, admin on the same IP :18950+i."""
     kind = "glb"
@@ -146,16 +161,7 @@ class GLBCluster:
     def stop(self):
         for n in self.nodes:
             n.close()
-            n.kill(signal.SIGTERM)
-        deadline = time.time() + 15
-        for n in self.nodes:
-            if n.proc is None:
-                continue
-            try:
-                n.proc.wait(max(0.1, deadline - time.time()))
-            except subprocess.TimeoutExpired:
-                n.proc.kill()
-                n.proc.wait()
+        reap(self.nodes)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -236,16 +242,7 @@ class SerfCluster:
     def stop(self):
         for n in self.nodes:
             self._drop(n)
-            n.kill(signal.SIGTERM)
-        deadline = time.time() + 15
-        for n in self.nodes:
-            if n.proc is None:
-                continue
-            try:
-                n.proc.wait(max(0.1, deadline - time.time()))
-            except subprocess.TimeoutExpired:
-                n.proc.kill()
-                n.proc.wait()
+        reap(self.nodes)
 
 
 # ---------------------------------------------------------------------------------------------

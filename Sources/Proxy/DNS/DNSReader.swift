@@ -106,16 +106,8 @@ package struct DNSReader {
         return query
     }
 
-    /// Appends the name at `index` (RFC 1035 §4.1.4 compression) to `name` in uncompressed wire form,
-    /// keeping the sender's case, and moves `index` past it.
-    package mutating func readName(into name: inout [UInt8]) throws(DNSParseError) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: DNSLimits.maxName, alignment: 1)
-        defer { buffer.deallocate() }
-        let length = try walkName(into: buffer.baseAddress)
-        name.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
-    }
-
-    /// Moves `index` past the name there, checking it like `readName`.
+    /// Moves `index` past the name there (RFC 1035 §4.1.4 compression), checking it like the
+    /// question's name.
     package mutating func skipName() throws(DNSParseError) {
         _ = try walkName(into: nil)
     }
