@@ -4,11 +4,14 @@
 #   scripts/bootstrap.sh          build + test needs: OpenSSL and SQLite headers, dig, openssl, curl
 #   scripts/bootstrap.sh --bench  also the benchmark anchors and load tools (../shared/bench), and
 #                                 serf, iptables and python3-msgpack for scripts/bench-gossip.sh
+#   scripts/bootstrap.sh --debugger  also gdb, which scripts/test.sh uses to print a hung run's stacks
 set -euo pipefail
 
 packages=(libssl-dev libsqlite3-dev bind9-dnsutils openssl curl)
 if [[ ${1:-} == --bench ]]; then
   packages+=(nginx haproxy gdnsd knot dnsperf wrk knot-dnsutils socat python3 serf iptables python3-msgpack)
+elif [[ ${1:-} == --debugger ]]; then
+  packages+=(gdb)
 fi
 
 missing=()

@@ -7,14 +7,40 @@ scripts/bootstrap.sh
 swift build --build-tests
 # One test at a time: the integration suites run real agents, origins and load on two cores,
 # and in parallel they starve each other into timeouts. Serial takes well under a minute.
-# A hang must fail the run with a clear message, not hold CI to its limit: 15 minutes is ten
-# times the suite's usual time.
+#
+# A hang must fail the run with a clear message, not hold CI to its limit: after
+# GLB_TEST_TIMEOUT seconds (15 minutes, ten times the suite's usual time) the run is stopped, and
+# first every thread's stack is printed (gdb, installed then if missing), so the hang can be
+# fixed from the CI log alone. Output is line-buffered (stdbuf), so the last test named is the
+# one that hung, not whatever a 4 KiB stdio buffer last flushed.
 limit=${GLB_TEST_TIMEOUT:-900}
-status=0
-timeout --kill-after=10 "$limit" swift test --skip-build --no-parallel 2>&1 | tee .build/test-output.txt \
-  | grep -vE '^(◇|↳)|Test case passing .* started\.$' || status=$?
-if [[ $status -eq 124 || $status -eq 137 ]]; then
-  echo "test run stopped after ${limit} s (GLB_TEST_TIMEOUT); the last lines it printed:" >&2
-  tail -n 20 .build/test-output.txt >&2
+output=.build/test-output.txt
+stdbuf -oL -eL swift test --skip-build --no-parallel > "$output" 2>&1 &
+runner=$!
+tail -n +1 -f --pid="$runner" "$output" | grep --line-buffered -vE '^(◇|↳)|Test case passing .* started\.$' &
+printer=$!
+deadline=$((SECONDS + limit))
+while kill -0 "$runner" 2>/dev/null && ((SECONDS < deadline)); do sleep 1; done
+if kill -0 "$runner" 2>/dev/null; then
+  {
+    echo "test run stopped after ${limit} s (GLB_TEST_TIMEOUT); the last lines it printed:"
+    tail -n 20 "$output"
+    tests=$(pgrep -f 'glbPackageTests.xctest' | head -n 1 || true)
+    if [[ -n $tests ]]; then
+      command -v gdb >/dev/null || scripts/bootstrap.sh --debugger >/dev/null 2>&1 || true
+      if command -v gdb >/dev/null; then
+        echo "every thread of the test process ($tests), innermost frame first:"
+        gdb -p "$tests" -batch -ex 'thread apply all bt 30' 2>/dev/null | grep -E '^(Thread|#)' \
+          | swift demangle --simplified || true
+      fi
+    fi
+  } >&2
+  pkill -KILL -P "$runner" 2>/dev/null || true
+  kill -KILL "$runner" 2>/dev/null || true
+  wait "$printer" 2>/dev/null || true
+  exit 124
 fi
+status=0
+wait "$runner" || status=$?
+wait "$printer" 2>/dev/null || true
 exit "$status"

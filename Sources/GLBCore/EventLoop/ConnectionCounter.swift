@@ -6,7 +6,8 @@ import Synchronization
 /// Loops call `admit` and `closed`; the control plane awaits `drained(within:clock:)`.
 package final class ConnectionCounter: Sendable {
     private let open = Atomic<Int>(0)
-    private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+    /// Shutdown tasks parked until the count reaches zero, by ticket.
+    private let waiters = Mutex<(next: UInt64, parked: [UInt64: CheckedContinuation<Void, Never>])>((0, [:]))
 
     package init() {}
 
@@ -30,6 +31,11 @@ package final class ConnectionCounter: Sendable {
     }
 
     /// Returns once no connection is open, or after `grace`, whichever comes first.
+    ///
+    /// The loser of the two is cancelled, and a cancelled zero-waiter resumes at once, even if
+    /// it had not parked yet: a waiter that parked after the grace period's wake-up would hold
+    /// the task group, and shutdown, forever. That happened with `grace: .zero` when the waiter's
+    /// thread was preempted between starting and parking (ManualClock's sleep has the same shape).
     package func drained(within grace: Duration, clock: any GLBClock) async {
         guard count > 0 else { return }
         await withTaskGroup(of: Void.self) { group in
@@ -37,23 +43,33 @@ package final class ConnectionCounter: Sendable {
             group.addTask { try? await clock.sleep(for: grace) }
             await group.next()
             group.cancelAll()
-            self.wake()                 // release the zero-waiter if the grace period won
         }
     }
 
     private func untilZero() async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let already = waiters.withLock { waiters -> Bool in
-                if open.load(ordering: .acquiring) == 0 { return true }
-                waiters.append(done)
-                return false
+        let ticket = waiters.withLock { waiters in
+            waiters.next += 1
+            return waiters.next
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                let resumeNow = waiters.withLock { waiters -> Bool in
+                    if open.load(ordering: .acquiring) == 0 || Task.isCancelled { return true }
+                    waiters.parked[ticket] = done
+                    return false
+                }
+                if resumeNow { done.resume() }
             }
-            if already { done.resume() }
+        } onCancel: {
+            waiters.withLock { $0.parked.removeValue(forKey: ticket) }?.resume()
         }
     }
 
     private func wake() {
-        let ready = waiters.withLock { w in defer { w.removeAll() }; return w }
+        let ready = waiters.withLock { waiters in
+            defer { waiters.parked.removeAll() }
+            return waiters.parked.values
+        }
         for waiter in ready { waiter.resume() }
     }
 }

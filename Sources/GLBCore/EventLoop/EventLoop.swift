@@ -20,6 +20,12 @@ import Glibc
 /// Registrations carry a generation in the epoll user data (fd in the low 32 bits, generation in
 /// the high 32), so an event for a descriptor that was closed and reused within one tick is
 /// recognised as stale and dropped.
+///
+/// A registration whose interest is empty is kept out of the epoll set (libuv's `uv__io_stop`
+/// does the same). epoll reports EPOLLHUP and EPOLLERR whatever the interest, and level-triggered
+/// EPOLLRDHUP for as long as the peer's FIN is there; a handler that paused reading (a request
+/// with its handler, a full buffer, a half-closed client awaiting its response) would be called
+/// on every tick and spin a core until it resumed.
 package final class EventLoop: @unchecked Sendable {
     package let name: String
     package let clock: any GLBClock
@@ -115,6 +121,7 @@ package final class EventLoop: @unchecked Sendable {
         }
         generation &+= 1
         registrations[fd] = Registration(handler: handler, generation: generation, interest: interest)
+        guard !interest.isEmpty else { return }
         var event = epollEvent(fd: handler.descriptor, generation: generation, interest: interest)
         do throws(SystemError) {
             _ = try syscall("epoll_ctl(ADD)") { epoll_ctl(epfd, EPOLL_CTL_ADD, handler.descriptor, &event) }
@@ -124,15 +131,17 @@ package final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Changes what `handler` is watched for; a no-op when it is unchanged.
+    /// Changes what `handler` is watched for; a no-op when it is unchanged. An empty interest
+    /// takes the descriptor out of the epoll set until the next non-empty one (see above).
     package func setInterest(_ handler: any Selectable, _ interest: Interest) {
         assertInLoop()
         let fd = Int(handler.descriptor)
         guard fd < registrations.count, var registration = registrations[fd], registration.interest != interest else { return }
+        let operation = registration.interest.isEmpty ? EPOLL_CTL_ADD : interest.isEmpty ? EPOLL_CTL_DEL : EPOLL_CTL_MOD
         registration.interest = interest
         registrations[fd] = registration
         var event = epollEvent(fd: handler.descriptor, generation: registration.generation, interest: interest)
-        _ = epoll_ctl(epfd, EPOLL_CTL_MOD, handler.descriptor, &event)
+        _ = epoll_ctl(epfd, operation, handler.descriptor, &event)
     }
 
     /// Stops watching `handler`. Call before closing its descriptor.
@@ -145,9 +154,9 @@ package final class EventLoop: @unchecked Sendable {
     package func deregister(_ handler: any Selectable, closing: Bool = false) {
         assertInLoop()
         let fd = Int(handler.descriptor)
-        guard fd >= 0, fd < registrations.count, registrations[fd] != nil else { return }
+        guard fd >= 0, fd < registrations.count, let registration = registrations[fd] else { return }
         registrations[fd] = nil
-        if !closing { _ = epoll_ctl(epfd, EPOLL_CTL_DEL, handler.descriptor, nil) }
+        if !closing, !registration.interest.isEmpty { _ = epoll_ctl(epfd, EPOLL_CTL_DEL, handler.descriptor, nil) }
     }
 
     /// How many descriptors are registered (besides the wake-up eventfd).
@@ -243,8 +252,10 @@ package final class EventLoop: @unchecked Sendable {
 
     private func epollEvent(fd: CInt, generation: UInt32, interest: Interest) -> epoll_event {
         var event = epoll_event()
-        var flags = EPOLLRDHUP.rawValue
-        if interest.contains(.read) { flags |= EPOLLIN.rawValue }
+        // EPOLLRDHUP only with EPOLLIN: it stays raised once the peer's FIN is in, so a
+        // write-only registration would hear it on every tick (a read then sees the EOF anyway).
+        var flags: UInt32 = 0
+        if interest.contains(.read) { flags |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue }
         if interest.contains(.write) { flags |= EPOLLOUT.rawValue }
         event.events = flags
         event.data.u64 = UInt64(generation) << 32 | UInt64(UInt32(bitPattern: fd))

@@ -69,16 +69,46 @@ import Glibc
         #expect(handler.reads == 1, "a deregistered handler hears nothing more")
         #expect(loop.registeredCount == 0)
     }
+
+    /// A handler that paused reading must not be called while the peer's EOF (EPOLLRDHUP,
+    /// EPOLLHUP) sits unread: epoll reports those whatever the interest, and every tick would
+    /// call it again (a spinning core while a half-closed client waited for its response).
+    @Test func aPausedHandlerHearsNothingOfAClosedPeerUntilItResumes() throws {
+        let loop = try EventLoop(name: "test", clock: ManualClock())
+        var fds: [CInt] = [0, 0]
+        #expect(socketpair(AF_UNIX, CInt(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        defer { close(fds[0]) }
+        let handler = RecordingHandler(fd: fds[0])
+        try loop.register(handler, interest: .read)
+        loop.setInterest(handler, .none)
+        #expect(shutdown(fds[1], CInt(SHUT_WR)) == 0)          // the peer's FIN: EPOLLRDHUP
+        for _ in 0..<5 { loop.tick(maxWait: .zero) }
+        #expect(handler.reads == 0)
+        #expect(loop.registeredCount == 1, "paused, not forgotten")
+        loop.setInterest(handler, .write)
+        for _ in 0..<5 { loop.tick(maxWait: .zero) }
+        #expect(handler.reads == 0, "a write-only handler is not told of the FIN")
+        #expect(handler.writes == 5)
+        loop.setInterest(handler, .read)
+        loop.tick(maxWait: .zero)
+        #expect(handler.reads == 1, "resuming delivers the EOF")
+        loop.setInterest(handler, .none)
+        close(fds[1])                                          // both directions down: EPOLLHUP
+        for _ in 0..<5 { loop.tick(maxWait: .zero) }
+        #expect(handler.reads == 1)
+        loop.deregister(handler)
+    }
 }
 
 private final class RecordingHandler: Selectable {
     let descriptor: CInt
     var reads = 0
+    var writes = 0
     init(fd: CInt) { descriptor = fd }
     func readable(now: Instant) {
         reads += 1
         var sink = [UInt8](repeating: 0, count: 64)
         _ = read(descriptor, &sink, 64)
     }
-    func writable(now: Instant) {}
+    func writable(now: Instant) { writes += 1 }
 }

@@ -158,6 +158,25 @@ import Testing
         await proxy.stop(); await www.stop()
     }
 
+    /// RFC 9112 §9.6: a client may close its sending side and still wait for the response. The
+    /// FIN sits unread while the origin thinks; the proxy must neither drop the request nor spin
+    /// on the FIN (EventLoopTests covers the spin), and closes once the response is out.
+    @Test func aHalfClosedClientStillGetsItsResponse() async throws {
+        let www = try await Origin.start("www")
+        let proxy = try await ProxyHarness.start([ServiceInput(name: "www", zone: "glb.example.", clusters: [origin("eu", www.address)])])
+        let client = try await proxy.connect()
+        try await client.send("GET /slow HTTP/1.1\r\nHost: www.glb.example\r\n\r\n")
+        client.halfClose()
+        var arrivals = www.handler.arrivals.makeAsyncIterator()
+        _ = await arrivals.next()
+        www.handler.opener.yield(())
+        let response = try await client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.text == "GET /slow")
+        #expect(try await client.waitForClose())
+        await proxy.stop(); await www.stop()
+    }
+
     @Test func slowlorisGets408() async throws {
         let clock = ManualClock()
         let proxy = try await ProxyHarness.start([], clock: clock) { $0.headerTimeout = .seconds(10) }

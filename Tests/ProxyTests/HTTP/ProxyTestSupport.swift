@@ -221,6 +221,11 @@ final class RawClient: @unchecked Sendable {
         while try !Socket.flush(fd, &out) { try waitFor(CShort(POLLOUT), until: deadline) }
     }
 
+    /// Shuts the sending side (a FIN): the proxy hears no more requests but may still answer.
+    func halfClose() {
+        Glibc.shutdown(fd, CInt(SHUT_WR))
+    }
+
     /// `GET target` with `Host: host` and extra header lines, then the response.
     func get(_ target: String, host: String = "www.glb.example", headers: String = "") async throws -> ClientResponse {
         try await send("GET \(target) HTTP/1.1\r\nHost: \(host)\r\n\(headers)\r\n")
