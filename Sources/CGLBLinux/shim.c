@@ -3,10 +3,6 @@
 #include <sys/socket.h>
 #include "CGLBLinux.h"
 
-int cglb_accept_nonblocking(int fd, struct sockaddr *addr, socklen_t *len) {
-    return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-}
-
 int cglb_errno(void) { return errno; }
 
 int cglb_sock_flags(void) { return SOCK_NONBLOCK | SOCK_CLOEXEC; }
@@ -64,7 +60,7 @@ int cglb_udp_batch_receive(int fd, cglb_udp_batch *b) {
     }
     int n;
     do {
-        n = recvmmsg(fd, msgs, (unsigned)b->capacity, MSG_DONTWAIT, NULL);
+        n = (int)syscall(SYS_recvmmsg, fd, msgs, (unsigned)b->capacity, MSG_DONTWAIT, NULL);
     } while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
     for (int i = 0; i < n; i++) b->in_len[i] = (int)msgs[i].msg_len;
@@ -82,7 +78,7 @@ int cglb_udp_batch_send(int fd, cglb_udp_batch *b, int count) {
     }
     int sent = 0;
     while (sent < count) {
-        int n = sendmmsg(fd, out + sent, (unsigned)(count - sent), MSG_DONTWAIT | MSG_NOSIGNAL);
+        int n = (int)syscall(SYS_sendmmsg, fd, out + sent, (unsigned)(count - sent), MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;   // full: drop the rest

@@ -1,4 +1,3 @@
-import Foundation
 import GLBCore
 import HealthProber
 import Proxy
@@ -64,7 +63,6 @@ extension AdminAPI {
     /// `CertificateInfo.warningDays`) or `expired`.
     func certificateStatus() -> [JSONValue] {
         let now = clock.wallMilliseconds
-        let format = ISO8601DateFormatter()
         return certificates().map { info in
             let days = info.daysToExpiry(wallMilliseconds: now)
             let state = days < 0 ? "expired" : days <= CertificateInfo.warningDays ? "expiring" : "ok"
@@ -72,7 +70,7 @@ extension AdminAPI {
                 ("name", .string(info.name)),
                 ("dns_names", .array(info.dnsNames.map { .string($0) })),
                 ("default", .bool(info.isDefault)),
-                ("not_after", .string(format.string(from: Date(timeIntervalSince1970: TimeInterval(info.notAfter))))),
+                ("not_after", .string(UTCTimestamp.format(secondsSinceEpoch: info.notAfter))),
                 ("days_to_expiry", .number(String(Int(days)))),
                 ("state", .string(state)),
                 ("file", .string(info.certificateFile)),

@@ -203,7 +203,7 @@ package final class EventLoop: @unchecked Sendable {
     package func tick(maxWait: Duration?) {
         let timeoutMS = waitMilliseconds(maxWait: maxWait)
         let ready = events.withUnsafeMutableBufferPointer { buffer in
-            epoll_wait(epfd, buffer.baseAddress, CInt(buffer.count), timeoutMS)
+            cglb_epoll_wait(epfd, buffer.baseAddress, CInt(buffer.count), timeoutMS)
         }
         let now = clock.now
         for hook in tickHooks { hook() }
@@ -229,7 +229,10 @@ package final class EventLoop: @unchecked Sendable {
                 }
             }
         }
-        timers.popDue(now: clock.now, into: &dueTimers)
+        // The instant read after epoll_wait, not a fresh one: a timer that came due while events
+        // were handled fires on the next tick, whose wait is then zero. One clock read a tick
+        // fewer (a vDSO call, ~1% of the proxy's user time under connection churn).
+        timers.popDue(now: now, into: &dueTimers)
         for action in dueTimers { action() }
         dueTimers.removeAll(keepingCapacity: true)
         inbox.withLock { swap(&$0, &spare) }

@@ -107,7 +107,7 @@ package enum Socket {
         buffer.reserveWritable(chunk)
         var wouldBlock = false
         let count = try buffer.writeWithUnsafeMutableBytes { raw throws(SystemError) in
-            guard let n = try syscall("read", { Glibc.read(fd, raw.baseAddress, raw.count) }) else {
+            guard let n = try syscall("recv", { cglb_recv(fd, raw.baseAddress, raw.count) }) else {
                 wouldBlock = true
                 return 0
             }
@@ -123,7 +123,7 @@ package enum Socket {
         while buffer.readableBytes > 0 {
             let result: Result<Int?, SystemError> = buffer.withUnsafeReadableBytes { raw in
                 do throws(SystemError) {
-                    return .success(try syscall("send") { Glibc.send(fd, raw.baseAddress, raw.count, CInt(MSG_NOSIGNAL)) })
+                    return .success(try syscall("send") { cglb_send(fd, raw.baseAddress, raw.count, CInt(MSG_NOSIGNAL)) })
                 } catch {
                     return .failure(error)
                 }

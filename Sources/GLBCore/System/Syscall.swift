@@ -28,5 +28,5 @@ package func syscall<T: FixedWidthInteger>(_ call: String, _ body: () -> T) thro
 /// retry could close a descriptor another thread just opened (see close(2), "Dealing with error
 /// returns from close()").
 package func closeDescriptor(_ fd: CInt) {
-    _ = Glibc.close(fd)
+    _ = cglb_close(fd)
 }

@@ -443,9 +443,11 @@ final class ProxyListener: Selectable {
     }
 
     func readable(now: Instant) {
+        // One weak load per wake-up, not per connection (a weak load is a runtime call and a
+        // retain). Draining closes the listener on this thread, so never inside this loop.
+        guard let state = anchor?.state else { return }
         // Bounded per tick, so a connection storm cannot starve the requests already open.
         for _ in 0..<64 {
-            guard let state = anchor?.state else { return }
             let accepted: (fd: CInt, peer: SocketAddress?)?
             do {
                 accepted = try Socket.accept(descriptor)
