@@ -3,6 +3,9 @@ import GLBTestSupport
 import Proxy
 import Synchronization
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What an operator tunes and watches on the proxy: the body limit, the access log's sampling,
 /// and the upstream pool's idle expiry (issue 5 items 4 and 5).
@@ -87,6 +90,46 @@ import Testing
         // Binomial(400, 0.25): mean 100, sd 8.7; 60...140 is beyond 4.5 sd either way.
         let count = Self.accessLines(proxy).count
         #expect((60...140).contains(count), "\(count) of 400 logged")
+        await proxy.stop(); await www.stop()
+    }
+
+    /// Out of descriptors, accept4 fails with EMFILE and the connection stays queued, so the
+    /// listener stays readable: retried every tick, that spun a core and logged without end.
+    /// The listener pauses for 100 ms (of the loop's clock) and then serves the connection.
+    @Test func runningOutOfDescriptorsPausesAcceptingInsteadOfSpinning() async throws {
+        let www = try await Origin.start("www")
+        let clock = ManualClock()
+        let proxy = try await ProxyHarness.start(Self.www(www), clock: clock)
+        let pausing = { proxy.logLines.filter { $0.contains("pausing accepts") }.count }
+        // The client's socket is made first: under the lowered limit no descriptor can be.
+        let fd = socket(AF_INET, CInt(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(proxy.address.port).bigEndian
+        address.sin_addr.s_addr = in_addr_t(0x7F00_0001).bigEndian
+        var saved = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &saved)
+        let lowestFree = dup(0)
+        close(lowestFree)
+        var low = saved
+        low.rlim_cur = rlim_t(lowestFree)                // every new descriptor now fails
+        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &low)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        for _ in 0..<1000 where pausing() == 0 { await proxy.settle() }
+        for _ in 0..<20 { await proxy.settle() }     // a paused listener is not retried meanwhile
+        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &saved)
+        #expect(connected == 0, "the kernel completes the handshake without the proxy's accept")
+        #expect(pausing() == 1)
+
+        clock.advance(by: .milliseconds(100))
+        proxy.group.loops[0].wakeUp()
+        let client = RawClient(connected: fd)
+        let response = try await client.get("/after")
+        #expect(response.status == 200)
+        #expect(response.text == "GET /after")
         await proxy.stop(); await www.stop()
     }
 

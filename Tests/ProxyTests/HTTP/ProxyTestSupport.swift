@@ -190,6 +190,11 @@ final class RawClient: @unchecked Sendable {
     /// Body bytes of the response being read so far (for failure messages).
     var received = 0
 
+    /// A client on a socket the caller already connected (blocking or not).
+    init(connected fd: CInt) {
+        self.fd = fd
+    }
+
     init(address: SocketAddress, receiveBuffer: CInt? = nil) throws {
         fd = try Socket.connectTCP(address)
         if var size = receiveBuffer {
