@@ -159,6 +159,21 @@ package final class EventLoop: @unchecked Sendable {
         if !closing, !registration.interest.isEmpty { _ = epoll_ctl(epfd, EPOLL_CTL_DEL, handler.descriptor, nil) }
     }
 
+    /// Stops watching a listener for `duration`, then watches it for reads again if it is still
+    /// registered. For an accept that failed for want of descriptors or memory (EMFILE, ENFILE,
+    /// ENOBUFS): the connection stays queued and the listener readable, so retrying every tick
+    /// would spin, and log, until the shortage ended (nginx pauses accepting the same way).
+    package func pauseAccepting(_ listener: any Selectable, for duration: Duration = .milliseconds(100)) {
+        setInterest(listener, .none)
+        schedule(after: duration) { [weak listener, unowned self] in
+            guard let listener else { return }
+            let fd = Int(listener.descriptor)
+            // Closed meanwhile, or its descriptor now another's: leave it alone.
+            guard fd >= 0, fd < self.registrations.count, self.registrations[fd]?.handler === listener else { return }
+            self.setInterest(listener, .read)
+        }
+    }
+
     /// How many descriptors are registered (besides the wake-up eventfd).
     package var registeredCount: Int { registrations.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
 

@@ -120,7 +120,8 @@ final class ServerLoopState: Selectable {
             do {
                 accepted = try Socket.accept(descriptor)
             } catch {
-                server.logger.warning("accept failed", ["server": server.configuration.name, "error": "\(error)"])
+                server.logger.warning("accept failed; pausing accepts for 100 ms", ["server": server.configuration.name, "error": "\(error)"])
+                loop.pauseAccepting(self)
                 return
             }
             guard let accepted else { return }

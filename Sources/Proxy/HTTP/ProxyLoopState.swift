@@ -454,15 +454,8 @@ final class ProxyListener: Selectable {
         do {
             accepted = try Socket.accept(descriptor)
         } catch {
-            // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS): the connection stays
-            // queued and the listener stays readable, so retrying on the next tick would spin
-            // and log without end. Pause accepting for a moment instead, as nginx does.
             state.proxy.logger.warning("accept failed; pausing accepts for 100 ms", ["error": "\(error)"])
-            state.loop.setInterest(self, .none)
-            state.loop.schedule(after: .milliseconds(100)) { [weak self] in
-                guard let self, let state = self.anchor?.state, !state.draining else { return }
-                state.loop.setInterest(self, .read)
-            }
+            state.loop.pauseAccepting(self)
             return
         }
         guard let accepted else { return }

@@ -100,6 +100,35 @@ import Glibc
     }
 }
 
+extension EventLoopTests {
+    @Test func aPausedListenerIsWatchedAgainAfterThePauseUnlessItWasClosed() throws {
+        let clock = ManualClock()
+        let loop = try EventLoop(name: "test", clock: clock)
+        var fds: [CInt] = [0, 0]
+        #expect(socketpair(AF_UNIX, CInt(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        let handler = RecordingHandler(fd: fds[0])
+        try loop.register(handler, interest: .read)
+        loop.pauseAccepting(handler, for: .milliseconds(100))
+        var byte: UInt8 = 1
+        #expect(write(fds[1], &byte, 1) == 1)
+        loop.tick(maxWait: .zero)
+        clock.advance(by: .milliseconds(99))
+        loop.tick(maxWait: .zero)
+        #expect(handler.reads == 0, "paused")
+        clock.advance(by: .milliseconds(1))
+        loop.tick(maxWait: .zero)                   // the timer restores the interest
+        loop.tick(maxWait: .zero)
+        #expect(handler.reads == 1)
+
+        loop.pauseAccepting(handler, for: .milliseconds(100))
+        loop.deregister(handler)
+        clock.advance(by: .milliseconds(100))
+        loop.tick(maxWait: .zero)
+        #expect(loop.registeredCount == 0, "a listener closed during its pause stays closed")
+    }
+}
+
 private final class RecordingHandler: Selectable {
     let descriptor: CInt
     var reads = 0

@@ -15,7 +15,15 @@ final class DNSTCPListener: Selectable {
         guard let state else { return }
         let server = state.server
         while true {
-            guard let accepted = try? Socket.accept(descriptor) else { return }
+            let accepted: (fd: CInt, peer: SocketAddress?)
+            do {
+                guard let next = try Socket.accept(descriptor) else { return }
+                accepted = next
+            } catch {
+                server.logger.warning("DNS TCP accept failed; pausing accepts for 100 ms", ["error": "\(error)"])
+                state.loop.pauseAccepting(self)
+                return
+            }
             let open = server.openTCP.wrappingAdd(1, ordering: .relaxed).newValue
             guard open <= server.configuration.maxTCPConnections else {
                 server.openTCP.wrappingSubtract(1, ordering: .relaxed)
