@@ -9,13 +9,19 @@ package enum Socket {
     /// A non-blocking TCP listening socket. `reusePort` sets SO_REUSEPORT so that every event loop
     /// can bind its own socket to the same port and the kernel spreads connections between them.
     /// `noDelay` sets TCP_NODELAY on the listener: Linux copies it to every accepted socket, which
-    /// then needs no setsockopt(2) of its own (one syscall per connection).
-    package static func listenTCP(_ address: SocketAddress, reusePort: Bool, noDelay: Bool = false, backlog: CInt = 1024) throws(SystemError) -> CInt {
+    /// then needs no setsockopt(2) of its own (one syscall per connection). `deferAccept` sets
+    /// TCP_DEFER_ACCEPT (nginx's `deferred`, HAProxy's `defer-accept`): a connection is handed to
+    /// accept only once its first bytes are in, so the server reads them at once, with no wake-up
+    /// of its own between the accept and the request. A client that never sends is kept by the
+    /// kernel for about a second and a SYN-ACK retransmit before it is accepted after all.
+    package static func listenTCP(_ address: SocketAddress, reusePort: Bool, noDelay: Bool = false, deferAccept: Bool = false,
+                                  backlog: CInt = 1024) throws(SystemError) -> CInt {
         let fd = try open(family: address.family, type: CInt(SOCK_STREAM.rawValue))
         do throws(SystemError) {
             try setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
             if reusePort { try setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
             if noDelay { try setOption(fd, CInt(IPPROTO_TCP), TCP_NODELAY, 1) }
+            if deferAccept { try setOption(fd, CInt(IPPROTO_TCP), TCP_DEFER_ACCEPT, 1) }
             try bind(fd, address)
             _ = try syscall("listen") { Glibc.listen(fd, backlog) }
             return fd

@@ -251,6 +251,11 @@ final class ProxyLoopState {
             try loop.register(connection, interest: .read)
             connection.stateIndex = connections.count
             connections.append(connection)
+            // The listener defers accept until the request (or ClientHello) has arrived, so
+            // read it now: waiting for epoll to report it again cost a wake-up, and about half
+            // the proxy's context switches under connection churn (close64: 0.95-1.2 per request
+            // before, 0.5 after).
+            connection.readable(now: now)
         } catch {
             closeDescriptor(fd)
             openConnections.closed()
@@ -437,8 +442,8 @@ final class ProxyListener: Selectable {
     weak var anchor: ProxyLoopAnchor?
 
     init(address: SocketAddress, tls: Bool) throws(SystemError) {
-        // Accepted sockets inherit TCP_NODELAY from it (see `Socket.listenTCP`).
-        descriptor = try Socket.listenTCP(address, reusePort: true, noDelay: true)
+        // Accepted sockets inherit TCP_NODELAY; accept waits for the request (see `Socket.listenTCP`).
+        descriptor = try Socket.listenTCP(address, reusePort: true, noDelay: true, deferAccept: true)
         self.tls = tls
     }
 

@@ -118,16 +118,20 @@ import Glibc
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
+        // The listener defers accept until the request arrives (TCP_DEFER_ACCEPT).
+        let request = Array("GET /after HTTP/1.1\r\nHost: www.glb.example\r\n\r\n".utf8)
+        let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         for _ in 0..<1000 where pausing() == 0 { await proxy.settle() }
         for _ in 0..<20 { await proxy.settle() }     // a paused listener is not retried meanwhile
         setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &saved)
         #expect(connected == 0, "the kernel completes the handshake without the proxy's accept")
+        #expect(sent == request.count)
         #expect(pausing() == 1)
 
         clock.advance(by: .milliseconds(100))
         proxy.group.loops[0].wakeUp()
         let client = RawClient(connected: fd)
-        let response = try await client.get("/after")
+        let response = try await client.readResponse()
         #expect(response.status == 200)
         #expect(response.text == "GET /after")
         await proxy.stop(); await www.stop()

@@ -92,12 +92,16 @@ import Testing
         #expect(setup.harness.metric(#"glb_tls_handshakes_total{resumed="true"}"#) == 2)
     }
 
+    /// The "silent" client sends the first bytes of a TLS record header and then nothing: the
+    /// listener defers accept until a connection has data (TCP_DEFER_ACCEPT), so a client that
+    /// never sends a byte is the kernel's to time out, not the handshake timer's.
     @Test func aSilentClientIsCutAtTheHandshakeTimeoutAndGarbageIsClosed() async throws {
         let clock = ManualClock(wallMilliseconds: SystemClock().wallMilliseconds)
         let setup = try await TLSSetup.start([("www", ["www.glb.example"], 30)], clock: clock) { $0.handshakeTimeout = .seconds(10) }
         defer { Task { await setup.stop() } }
         let address = setup.harness.proxy.httpsAddress!
         let silent = try await RawClient.connect(to: address)
+        try await blocking { try silent.sendNow([0x16, 0x03]) }      // half a record header
         let noisy = try await RawClient.connect(to: address)
         var garbage = SplitMix64(seed: 6)
         try await noisy.send(String(decoding: (0..<512).map { _ in UInt8(truncatingIfNeeded: garbage.next() % 95 + 32) }, as: UTF8.self))
