@@ -21,6 +21,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/../shared/bench/lib/common.sh"
+source "$here/scripts/lib/nginx-proxy.sh"
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
@@ -74,45 +75,13 @@ CFG
 }
 
 write_nginx_cfg() {
-  local d=$WORK/nginx-tls
-  mkdir -p "$d/tmp"
-  cat > "$d/nginx.conf" <<CFG
-worker_processes 2;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-worker_rlimit_nofile 20000;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  keepalive_timeout 65;
-  keepalive_requests 1000000;
-  client_body_temp_path $d/tmp/body;
-  proxy_temp_path $d/tmp/proxy;
-  fastcgi_temp_path $d/tmp/fcgi;
-  uwsgi_temp_path $d/tmp/uwsgi;
-  scgi_temp_path $d/tmp/scgi;
-  upstream origins {
-    server 127.0.0.1:18181;
-    server 127.0.0.1:18182;
-    keepalive 256;
-    keepalive_requests 1000000;
-  }
-  server {
-    listen $LISTEN ssl backlog=4096;
+  write_nginx_proxy_conf "$WORK/nginx-tls" "$LISTEN ssl" "127.0.0.1:18181 127.0.0.1:18182" "\
     ssl_certificate $WORK/certs/www.crt;
     ssl_certificate_key $WORK/certs/www.key;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_ciphers $CIPHERS;
     ssl_prefer_server_ciphers off;
-    ssl_session_tickets on;
-    location / {
-      proxy_pass http://origins;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
-}
-CFG
+    ssl_session_tickets on;"
 }
 
 start_proxy() {

@@ -8,6 +8,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 source "$here/../shared/bench/lib/common.sh"
+source "$here/scripts/lib/nginx-proxy.sh"
 load=$1; shift
 case $load in
   ka64) args=(-c64); path=/ ;; ka256) args=(-c256); path=/ ;; big64) args=(-c64); path=/big ;;
@@ -16,22 +17,8 @@ case $load in
 esac
 start_origin origin1 127.0.0.1:18081 1
 start_origin origin2 127.0.0.1:18082 1
-d=$WORK/nginx-proxy; mkdir -p "$d/tmp"
-cat > "$d/nginx.conf" <<EOC
-worker_processes 2;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-worker_rlimit_nofile 20000;
-events { worker_connections 8192; }
-http {
-  access_log off; keepalive_timeout 65; keepalive_requests 1000000;
-  client_body_temp_path $d/tmp/body; proxy_temp_path $d/tmp/proxy; fastcgi_temp_path $d/tmp/fcgi;
-  uwsgi_temp_path $d/tmp/uwsgi; scgi_temp_path $d/tmp/scgi;
-  upstream origins { server 127.0.0.1:18081; server 127.0.0.1:18082; keepalive 256; keepalive_requests 1000000; }
-  server { listen 127.0.0.1:18080 backlog=4096;
-    location / { proxy_pass http://origins; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-}
-EOC
+d=$WORK/nginx-proxy
+write_nginx_proxy_conf "$d" 127.0.0.1:18080 "127.0.0.1:18081 127.0.0.1:18082"
 events=task-clock,context-switches,raw_syscalls:sys_enter
 for call in accept4 epoll_wait epoll_pwait epoll_ctl read recvfrom write writev sendto close; do
   events+=",syscalls:sys_enter_$call"
