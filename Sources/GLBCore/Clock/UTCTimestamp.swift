@@ -3,9 +3,14 @@
 /// Written here rather than with Foundation's `ISO8601DateFormatter`: that class lives in the
 /// full Foundation, whose ICU data made the static `glb` binary 80 MB and its idle resident set
 /// several megabytes larger (issue 5's 20 MB budget). The date is Howard Hinnant's
-/// `civil_from_days` (proleptic Gregorian calendar, valid for any Int64 day count we meet).
+/// `civil_from_days` (proleptic Gregorian calendar). Instants are clamped to years 0000-9999,
+/// the range RFC 3339 (and X.509's GeneralizedTime, where they come from) can write.
 package enum UTCTimestamp {
-    package static func format(secondsSinceEpoch seconds: Int64) -> String {
+    /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+    static let range: ClosedRange<Int64> = -62_167_219_200 ... 253_402_300_799
+
+    package static func format(secondsSinceEpoch unclamped: Int64) -> String {
+        let seconds = min(max(unclamped, range.lowerBound), range.upperBound)
         let days = floorDivide(seconds, 86_400)
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civil(fromDays: days)

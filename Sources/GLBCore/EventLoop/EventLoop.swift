@@ -133,15 +133,24 @@ package final class EventLoop: @unchecked Sendable {
 
     /// Changes what `handler` is watched for; a no-op when it is unchanged. An empty interest
     /// takes the descriptor out of the epoll set until the next non-empty one (see above).
-    package func setInterest(_ handler: any Selectable, _ interest: Interest) {
+    ///
+    /// Returns false when epoll could not take the descriptor back in (EPOLL_CTL_ADD after an
+    /// empty interest fails with ENOMEM, or ENOSPC past fs.epoll.max_user_watches): it is then
+    /// recorded as watched for nothing, and the caller should close it.
+    @discardableResult
+    package func setInterest(_ handler: any Selectable, _ interest: Interest) -> Bool {
         assertInLoop()
         let fd = Int(handler.descriptor)
-        guard fd < registrations.count, var registration = registrations[fd], registration.interest != interest else { return }
+        guard fd < registrations.count, var registration = registrations[fd], registration.interest != interest else { return true }
         let operation = registration.interest.isEmpty ? EPOLL_CTL_ADD : interest.isEmpty ? EPOLL_CTL_DEL : EPOLL_CTL_MOD
         registration.interest = interest
         registrations[fd] = registration
         var event = epollEvent(fd: handler.descriptor, generation: registration.generation, interest: interest)
-        _ = epoll_ctl(epfd, operation, handler.descriptor, &event)
+        guard epoll_ctl(epfd, operation, handler.descriptor, &event) == 0 || operation != EPOLL_CTL_ADD else {
+            registrations[fd]?.interest = .none
+            return false
+        }
+        return true
     }
 
     /// Stops watching `handler`. Call before closing its descriptor.

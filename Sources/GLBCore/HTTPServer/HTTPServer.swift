@@ -120,6 +120,7 @@ final class ServerLoopState: Selectable {
             do {
                 accepted = try Socket.accept(descriptor)
             } catch {
+                guard error.isResourceShortage else { continue }     // that connection only
                 server.logger.warning("accept failed; pausing accepts for 100 ms", ["server": server.configuration.name, "error": "\(error)"])
                 loop.pauseAccepting(self)
                 return

@@ -16,4 +16,11 @@ package struct SystemError: Error, Hashable, Sendable, CustomStringConvertible {
     package var description: String {
         "\(call): \(String(cString: strerror(errno))) (errno \(errno))"
     }
+
+    /// The process or system is out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM):
+    /// a retry right away fails the same way. Other accept(2) errors (ECONNABORTED, EPROTO,
+    /// EPERM, ...) concern one connection, and the next accept may well succeed.
+    package var isResourceShortage: Bool {
+        errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM
+    }
 }

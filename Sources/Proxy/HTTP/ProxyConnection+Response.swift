@@ -101,7 +101,7 @@ extension ProxyConnection {
             state.record(.serverError, endpoint: exchange.endpoint, service: exchange.service, now: now)
             finishMetrics(status: 502, now: now)
             exchange = Exchange()
-            phase = .closing                       // flush what the client already has, then close
+            enterClosing(now: now)                 // flush what the client already has, then close
             if let upstream {
                 self.upstream = nil
                 upstream.close()
@@ -124,7 +124,7 @@ extension ProxyConnection {
         let close = exchange.closeAfter || draining
         exchange = Exchange()
         if close {
-            phase = .closing
+            enterClosing(now: now)
         } else {
             phase = .idle
             setDeadline(.idle, now + state.configuration.idleTimeout, now: now)
@@ -164,8 +164,9 @@ extension ProxyConnection {
     }
 
     /// Copies bytes both ways, each bounded by the high-water mark. `flushAndWatch` closes the
-    /// tunnel once either side has closed and what it sent has been delivered.
-    func tunnel() -> Bool {
+    /// tunnel once either side has closed and what it sent has been delivered; the idle
+    /// deadline, moved with every byte carried, closes one that both sides left silent.
+    func tunnel(now: Instant) -> Bool {
         guard let upstream else { close(); return false }
         var moved = false
         if !inbound.isEmpty, upstream.outbound.readableBytes < highWater {
@@ -178,6 +179,7 @@ extension ProxyConnection {
             upstream.inbound.clear()
             moved = true
         }
+        if moved { setDeadline(.idle, now + state.configuration.idleTimeout, now: now) }
         return moved
     }
 }

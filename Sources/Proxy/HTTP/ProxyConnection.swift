@@ -120,6 +120,8 @@ final class ProxyConnection: Selectable {
             continueHandshake(tls, now: now)
             return
         }
+        // The client is taking its last response: the flush's deadline moves with it.
+        if phase == .closing { setDeadline(.idle, now + state.configuration.idleTimeout, now: now) }
         pump(now: now)
     }
 
@@ -259,7 +261,7 @@ final class ProxyConnection: Selectable {
                 if forwardRequestBody(now: now) { progress = true }
                 if forwardResponse(now: now) { progress = true }
             case .tunnel:
-                progress = tunnel()
+                progress = tunnel(now: now)
             case .closing, .closed:
                 break
             }
@@ -341,7 +343,7 @@ final class ProxyConnection: Selectable {
     private func setInterest(_ wanted: Interest) {
         guard wanted != interest, phase != .closed else { return }
         interest = wanted
-        loop.setInterest(self, wanted)
+        if !loop.setInterest(self, wanted) { close() }       // epoll could not take it back
     }
 
     /// Parses the next request head, if one is buffered, and starts its exchange.
@@ -387,12 +389,18 @@ final class ProxyConnection: Selectable {
         }
         exchange = Exchange()
         if closing {
-            phase = .closing
-            cancelTimer()
+            enterClosing(now: now)
         } else {
             phase = .idle
             setDeadline(.idle, now + state.configuration.idleTimeout, now: now)
         }
+    }
+
+    /// After the last response: flush what is queued, then close. The idle timeout bounds the
+    /// flush, so a client that stops reading cannot hold the connection (and its buffers) open.
+    func enterClosing(now: Instant) {
+        phase = .closing
+        setDeadline(.idle, now + state.configuration.idleTimeout, now: now)
     }
 
     // MARK: Timers
@@ -420,7 +428,7 @@ final class ProxyConnection: Selectable {
     private func timerFired() {
         timer = nil
         timerAt = nil
-        guard phase != .closed, phase != .closing else { return }
+        guard phase != .closed else { return }
         let now = loop.clock.now
         guard now >= deadline else {
             timerAt = deadline
@@ -432,9 +440,15 @@ final class ProxyConnection: Selectable {
             close()
             return
         }
+        if phase == .closing {                   // the client stopped reading its last response
+            close()
+            return
+        }
         switch deadlineKind {
         case .idle:
-            if phase == .idle, inbound.isEmpty { close() }
+            // A tunnel's deadline moves with every byte it carries (`tunnel(now:)`): past it,
+            // neither side has sent anything for the idle timeout.
+            if phase == .tunnel || (phase == .idle && inbound.isEmpty) { close() }
         case .header:
             if phase == .idle { answer(status: 408, close: true, now: now) }
         case .request:

@@ -249,17 +249,17 @@ final class ProxyLoopState {
         let connection = ProxyConnection(fd: fd, peer: peer, state: self, tls: session, certificates: tls ? certificates : nil, now: now)
         do {
             try loop.register(connection, interest: .read)
-            connection.stateIndex = connections.count
-            connections.append(connection)
-            // The listener defers accept until the request (or ClientHello) has arrived, so
-            // read it now: waiting for epoll to report it again cost a wake-up, and about half
-            // the proxy's context switches under connection churn (close64: 0.95-1.2 per request
-            // before, 0.5 after).
-            connection.readable(now: now)
         } catch {
-            closeDescriptor(fd)
+            connection.close()                   // its timer, descriptor and buffers
             openConnections.closed()
+            return
         }
+        connection.stateIndex = connections.count
+        connections.append(connection)
+        // The listener defers accept until the request (or ClientHello) has arrived, so read it
+        // now: waiting for epoll to report it again cost a wake-up, and about half the proxy's
+        // context switches under connection churn (close64: 0.95-1.2 per request before, 0.5 after).
+        connection.readable(now: now)
     }
 
     /// A buffer for a new client connection: a closed connection's, or a new one with
@@ -459,6 +459,8 @@ final class ProxyListener: Selectable {
         do {
             accepted = try Socket.accept(descriptor)
         } catch {
+            // A failure that concerns one connection: the next wake-up tries the next one.
+            guard error.isResourceShortage else { return }
             state.proxy.logger.warning("accept failed; pausing accepts for 100 ms", ["error": "\(error)"])
             state.loop.pauseAccepting(self)
             return

@@ -12,6 +12,9 @@ import Testing
         (1_798_761_599, "2026-12-31T23:59:59Z"),
         (253_402_300_799, "9999-12-31T23:59:59Z"),
         (-62_135_596_800, "0001-01-01T00:00:00Z"),
+        (-62_167_219_200, "0000-01-01T00:00:00Z"),
+        (Int64.min, "0000-01-01T00:00:00Z"),               // clamped to what RFC 3339 can write
+        (Int64.max, "9999-12-31T23:59:59Z"),
     ])
     func formatsKnownInstants(seconds: Int64, text: String) {
         #expect(UTCTimestamp.format(secondsSinceEpoch: seconds) == text)

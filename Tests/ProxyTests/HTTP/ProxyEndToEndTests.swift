@@ -177,6 +177,35 @@ import Testing
         await proxy.stop(); await www.stop()
     }
 
+    /// A tunnel both sides left silent ends at the idle timeout; traffic moves the deadline.
+    /// (The timer used to fire and do nothing once a connection was a tunnel.)
+    @Test func aSilentTunnelIsClosedAtTheIdleTimeout() async throws {
+        let raw = try RawOrigin { connection in
+            guard try connection.readHead() != nil else { return }
+            try connection.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+            while let bytes = try connection.readRaw() { try connection.write(bytes) }
+        }
+        let clock = ManualClock()
+        let proxy = try await ProxyHarness.start([ServiceInput(name: "www", zone: "glb.example.", clusters: [origin("eu", raw.address)])],
+                                                 clock: clock) { $0.idleTimeout = .seconds(60) }
+        let client = try await proxy.connect()
+        try await client.send("GET /ws HTTP/1.1\r\nHost: www.glb.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+        #expect(try await client.readResponse().status == 101)
+        clock.advance(by: .seconds(40))
+        try await client.send("ping")                // activity: the deadline moves to 100 s
+        #expect(try await client.readRaw(count: 4) == Array("ping".utf8))
+        clock.advance(by: .seconds(40))              // 80 s: 40 s since the last byte
+        proxy.group.loops[0].wakeUp()
+        await proxy.settle()
+        #expect(proxy.metric("glb_http_client_connections") == 1, "still open: it was active 40 s ago")
+        clock.advance(by: .seconds(21))              // 101 s: 61 s of silence
+        proxy.group.loops[0].wakeUp()
+        #expect(try await client.waitForClose())
+        await proxy.settle()
+        #expect(proxy.metric("glb_http_client_connections") == 0)
+        await proxy.stop(); raw.stop()
+    }
+
     @Test func slowlorisGets408() async throws {
         let clock = ManualClock()
         let proxy = try await ProxyHarness.start([], clock: clock) { $0.headerTimeout = .seconds(10) }

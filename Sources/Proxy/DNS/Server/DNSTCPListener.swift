@@ -20,6 +20,7 @@ final class DNSTCPListener: Selectable {
                 guard let next = try Socket.accept(descriptor) else { return }
                 accepted = next
             } catch {
+                guard error.isResourceShortage else { continue }     // that connection only
                 server.logger.warning("DNS TCP accept failed; pausing accepts for 100 ms", ["error": "\(error)"])
                 state.loop.pauseAccepting(self)
                 return
