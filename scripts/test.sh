@@ -15,7 +15,8 @@ swift build --build-tests
 # one that hung, not whatever a 4 KiB stdio buffer last flushed.
 limit=${GLB_TEST_TIMEOUT:-900}
 output=.build/test-output.txt
-stdbuf -oL -eL swift test --skip-build --no-parallel > "$output" 2>&1 &
+# Its own process group (setsid), so that a stop reaches every process it started.
+setsid stdbuf -oL -eL swift test --skip-build --no-parallel > "$output" 2>&1 &
 runner=$!
 tail -n +1 -f --pid="$runner" "$output" | grep --line-buffered -vE '^(◇|↳)|Test case passing .* started\.$' &
 printer=$!
@@ -25,7 +26,10 @@ if kill -0 "$runner" 2>/dev/null; then
   {
     echo "test run stopped after ${limit} s (GLB_TEST_TIMEOUT); the last lines it printed:"
     tail -n 20 "$output"
-    tests=$(pgrep -f 'glbPackageTests.xctest' | head -n 1 || true)
+    tests=""          # found through /proc: a minimal image may lack procps (pgrep)
+    for cmdline in /proc/[0-9]*/cmdline; do
+      if grep -qa 'glbPackageTests.xctest' "$cmdline" 2>/dev/null; then tests=${cmdline#/proc/}; tests=${tests%/cmdline}; break; fi
+    done
     if [[ -n $tests ]]; then
       command -v gdb >/dev/null || scripts/bootstrap.sh --debugger >/dev/null 2>&1 || true
       if command -v gdb >/dev/null; then
@@ -35,8 +39,9 @@ if kill -0 "$runner" 2>/dev/null; then
       fi
     fi
   } >&2
-  pkill -KILL -P "$runner" 2>/dev/null || true
-  kill -KILL "$runner" 2>/dev/null || true
+  # swift test puts the test process in a group of its own: stop it by name, then the rest.
+  [[ -n ${tests:-} ]] && kill -KILL "$tests" 2>/dev/null
+  kill -KILL -- "-$runner" 2>/dev/null || kill -KILL "$runner" 2>/dev/null || true
   wait "$printer" 2>/dev/null || true
   exit 124
 fi
