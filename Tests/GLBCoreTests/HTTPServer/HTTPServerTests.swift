@@ -166,8 +166,8 @@ import Testing
 
             let busy = try await server.connect()
             try await busy.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
-            var arrivals = handler.arrivals.makeAsyncIterator()
-            #expect(await arrivals.next() == "/slow")   // the handler is now running, and parked
+            // The handler is now running, and parked.
+            #expect(try await handler.arrivals.next(within: .seconds(10), "the request at the handler") == "/slow")
 
             async let shutdown: Void = server.server.shutdown(grace: .seconds(60))
             // Draining closes the idle connection at once; seeing that close also tells us the
