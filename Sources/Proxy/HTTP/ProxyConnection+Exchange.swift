@@ -43,15 +43,16 @@ extension ProxyConnection {
 
     func startExchange(_ head: HTTPHead, now: Instant) {
         phase = .exchange
-        var x = Exchange()
-        x.active = true
-        x.started = now
-        x.requestDone = head.framing == .none
-        x.requestHTTP10 = head.version == .http1_0
-        x.requestKeepAlive = head.keepAlive
-        x.requestChunked = head.framing == .chunked
-        x.head = head
-        exchange = x
+        // In place: a local Exchange assigned at the end was copied in whole (its head's storage
+        // retained and the local's released) on every request.
+        exchange = Exchange()
+        exchange.active = true
+        exchange.started = now
+        exchange.requestDone = head.framing == .none
+        exchange.requestHTTP10 = head.version == .http1_0
+        exchange.requestKeepAlive = head.keepAlive
+        exchange.requestChunked = head.framing == .chunked
+        exchange.head = head
         setDeadline(.request, now + state.configuration.requestTimeout, now: now)
         guard head.method != .CONNECT else {
             // A reverse proxy has no business opening tunnels to arbitrary hosts (RFC 9110 §9.3.6).

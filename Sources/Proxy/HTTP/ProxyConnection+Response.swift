@@ -11,7 +11,7 @@ extension ProxyConnection {
         while phase == .exchange, outbound.readableBytes < highWater {
             let part: HTTPPart?
             do {
-                part = try upstream.parser.next(from: &upstream.inbound)
+                part = try upstream.nextResponsePart()
             } catch {
                 responseBroken(now: now)
                 return true
@@ -21,7 +21,7 @@ extension ProxyConnection {
                 break
             }
             moved = true
-            switch part {
+            switch consume part {                  // the head moves out: no copy of its storage
             case .head(let head):
                 responseHead(head, now: now)
             case .body(let slice):

@@ -361,7 +361,7 @@ final class ProxyConnection: Selectable {
             answer(status: error.status, close: true, now: now)
             return false
         }
-        guard case .head(let head)? = part else {
+        guard case .head(let head)? = consume part else {      // moved out, not copied
             if inbound.isEmpty { inbound.discardReadBytes() }
             return false
         }

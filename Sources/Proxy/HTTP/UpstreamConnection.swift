@@ -27,7 +27,15 @@ final class UpstreamConnection: Selectable {
     var inbound = ByteBuffer()
     var outbound = ByteBuffer()
     var parser = HTTPParser(kind: .response)
-    /// connect(2) is still in progress.
+
+    /// The next part of the response in `inbound`. A method of the connection, so the parser is
+    /// mutated in place: `upstream.parser.next(from: &upstream.inbound)` from outside, two
+    /// accesses to one object, copied the whole parser out and back (retaining and releasing
+    /// its storage) on every call.
+    @inline(__always)
+    func nextResponsePart() throws(HTTPParseError) -> HTTPPart? {
+        try parser.next(from: &inbound)
+    }    /// connect(2) is still in progress.
     var connecting = true
     /// The origin closed its side (or reset): no more bytes will come.
     var readClosed = false
