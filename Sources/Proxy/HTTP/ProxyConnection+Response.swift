@@ -133,10 +133,8 @@ extension ProxyConnection {
 
     /// Counts a finished exchange and, sampled, writes its access log line.
     func finishMetrics(status: Int, now: Instant) {
-        state.counters.counter(status: status, service: exchange.service, cluster: exchange.cluster,
-                               snapshot: state.snapshot, metrics: state.shard).incrementFromOwner()
         let total = now - exchange.started
-        state.shard.duration.observeFromOwner(total)
+        state.countResponse(status: status, service: exchange.service, cluster: exchange.cluster, duration: total)
         let rate = state.configuration.accessLogSampleRate
         guard rate > 0, rate >= 1 || Double(state.rng.next() >> 11) * 0x1p-53 < rate else { return }
         let snapshot = state.snapshot

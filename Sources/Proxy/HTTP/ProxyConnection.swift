@@ -385,7 +385,7 @@ final class ProxyConnection: Selectable {
         if exchange.active {
             finishMetrics(status: status, now: now)
         } else {
-            state.counters.counter(status: status, service: -1, cluster: -1, snapshot: state.snapshot, metrics: state.shard).incrementFromOwner()
+            state.countResponse(status: status, service: -1, cluster: -1, duration: nil)
         }
         exchange = Exchange()
         if closing {

@@ -28,14 +28,15 @@ final class UpstreamConnection: Selectable {
     var outbound = ByteBuffer()
     var parser = HTTPParser(kind: .response)
 
-    /// The next part of the response in `inbound`. A method of the connection, so the parser is
-    /// mutated in place: `upstream.parser.next(from: &upstream.inbound)` from outside, two
-    /// accesses to one object, copied the whole parser out and back (retaining and releasing
-    /// its storage) on every call.
+    /// The next part of the response in `inbound`. A method of the connection: written from
+    /// outside as `upstream.parser.next(from: &upstream.inbound)`, two accesses to one object,
+    /// the call cost about 100 more instructions per request (callgrind, keep-alive).
     @inline(__always)
     func nextResponsePart() throws(HTTPParseError) -> HTTPPart? {
         try parser.next(from: &inbound)
-    }    /// connect(2) is still in progress.
+    }
+
+    /// connect(2) is still in progress.
     var connecting = true
     /// The origin closed its side (or reset): no more bytes will come.
     var readClosed = false
