@@ -124,6 +124,11 @@ package struct HTTPParser {
         return false
     }
 
+    /// `isAtMessageBoundary` for a parser stored in an object in another module. A getter called
+    /// there is handed the parser by value, so the caller copies the whole parser (retaining and
+    /// releasing its storage) to ask; a mutating method takes it by address.
+    package mutating func checkMessageBoundary() -> Bool { isAtMessageBoundary }
+
     /// Consumes what it can from `buffer` and returns the next part, or nil when it needs more bytes
     /// (and always nil in the tunnel state after a 101).
     package mutating func next(from buffer: inout ByteBuffer) throws(HTTPParseError) -> HTTPPart? {

@@ -72,7 +72,7 @@ extension ProxyConnection {
         }
         if exchange.responseChunked { HTTPWriter.writeLastChunk(into: &outbound) }
         let reusable = exchange.requestDone && upstream.inbound.isEmpty && !upstream.readClosed
-            && upstream.parser.isAtMessageBoundary
+            && upstream.isAtResponseBoundary
         finish(reusable: reusable, now: now)
     }
 

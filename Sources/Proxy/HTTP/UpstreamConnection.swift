@@ -36,6 +36,12 @@ final class UpstreamConnection: Selectable {
         try parser.next(from: &inbound)
     }
 
+    /// The parser stands between two responses (the connection can be pooled). Asked with
+    /// `checkMessageBoundary()`: the `isAtMessageBoundary` getter ran on a copy of the whole
+    /// parser, its storage retained and released, once per response (objdump of
+    /// `forwardResponse`: copy, getter, destroy).
+    var isAtResponseBoundary: Bool { parser.checkMessageBoundary() }
+
     /// connect(2) is still in progress.
     var connecting = true
     /// The origin closed its side (or reset): no more bytes will come.
