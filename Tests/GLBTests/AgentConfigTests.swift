@@ -38,10 +38,12 @@ import Testing
     static let token = "0123456789abcdef-token"
     /// 32 bytes of 0x07, base64.
     static let key = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc="
-    /// A key file with that key, written once for the table below.
+    /// A key file with that key, written once for the table below and removed when the test
+    /// process exits (a static fixture has no test to remove it).
     static let keyFile: String = {
         let path = NSTemporaryDirectory() + "glb-test-gossip-\(getpid()).key"
         _ = FileManager.default.createFile(atPath: path, contents: Data("# test key\n\(key)\n".utf8))
+        atexit { unlink(NSTemporaryDirectory() + "glb-test-gossip-\(getpid()).key") }
         return path
     }()
     static let settings: [Setting] = [
