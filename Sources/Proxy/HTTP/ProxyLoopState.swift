@@ -37,14 +37,6 @@ final class ProxyLoopState {
     var pool: UpstreamPool
     var counters = RequestCounters()
 
-    /// Counts one answered request and its latency. Here rather than in the connection: the
-    /// snapshot and the metrics shard are passed from the state's own properties, with no
-    /// retain of either per request.
-    @inline(__always)
-    func countResponse(status: Int, service: Int, cluster: Int, duration: Duration?) {
-        counters.counter(status: status, service: service, cluster: cluster, snapshot: snapshot, metrics: shard).incrementFromOwner()
-        if let duration { shard.duration.observeFromOwner(duration) }
-    }
     /// Scratch for Host → wire-form name lookups.
     var hostScratch: [UInt8] = []
     /// The last Host looked up, its service, and the snapshot it was looked up in.
@@ -301,6 +293,15 @@ final class ProxyLoopState {
         spareHeadStorage.append(storage)
     }
 
+    /// Counts one answered request and its latency. Here rather than in the connection: the
+    /// snapshot and the metrics shard are passed from the state's own properties, with no
+    /// retain of either per request.
+    @inline(__always)
+    func countResponse(status: Int, service: Int, cluster: Int, duration: Duration?) {
+        counters.counter(status: status, service: service, cluster: cluster, snapshot: snapshot, metrics: shard).incrementFromOwner()
+        if let duration { shard.duration.observeFromOwner(duration) }
+    }
+
     /// Raises the buffered-bytes high-water mark if `bytes` (one connection's buffers) is above it.
     @inline(__always)
     func noteBuffered(_ bytes: Int) {
@@ -480,4 +481,3 @@ final class ProxyListener: Selectable {
 
     func writable(now: Instant) {}
 }
-
