@@ -51,7 +51,7 @@ void cglb_udp_batch_destroy(cglb_udp_batch *b) {
     free(b->in_len); free(b->out_len); free(b->out_peer); free(b);
 }
 
-int cglb_udp_batch_receive(int fd, cglb_udp_batch *b) {
+int cglb_udp_batch_receive(int fd, cglb_udp_batch *b, int wait) {
     struct mmsghdr *msgs = b->in_msgs;
     for (int i = 0; i < b->capacity; i++) {
         // recvmmsg overwrites msg_namelen with the peer's length: reset it every time.
@@ -60,7 +60,7 @@ int cglb_udp_batch_receive(int fd, cglb_udp_batch *b) {
     }
     int n;
     do {
-        n = (int)syscall(SYS_recvmmsg, fd, msgs, (unsigned)b->capacity, MSG_DONTWAIT, NULL);
+        n = (int)syscall(SYS_recvmmsg, fd, msgs, (unsigned)b->capacity, wait ? MSG_WAITFORONE : MSG_DONTWAIT, NULL);
     } while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
     for (int i = 0; i < n; i++) b->in_len[i] = (int)msgs[i].msg_len;

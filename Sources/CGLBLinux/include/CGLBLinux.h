@@ -62,7 +62,7 @@ int cglb_sock_flags(void);
 /// A batch of UDP datagrams for recvmmsg(2)/sendmmsg(2). `struct mmsghdr` stays on the C side
 /// (Swift's Glibc hides it: TOOLCHAIN.md pitfall 1); Swift sees buffers, lengths and peers,
 /// through the inline accessors below, which compile into the Swift caller: four calls per
-/// query were a tenth of the DNS loop's own instructions. Owned by one event loop; not thread-safe.
+/// query were a tenth of the DNS loop's own instructions. Owned by one thread; not thread-safe.
 typedef struct cglb_udp_batch {
     int capacity, in_size, out_size;
     void *in_msgs, *out_msgs;                   // struct mmsghdr[capacity], used in shim.c only
@@ -77,9 +77,11 @@ typedef struct cglb_udp_batch {
 cglb_udp_batch *cglb_udp_batch_create(int capacity, int in_size, int out_size);
 void cglb_udp_batch_destroy(cglb_udp_batch *batch);
 
-/// recvmmsg with MSG_DONTWAIT: the number of datagrams received, 0 when none was waiting, or
-/// -1 with errno set.
-int cglb_udp_batch_receive(int fd, cglb_udp_batch *batch);
+/// recvmmsg: the number of datagrams received, or -1 with errno set. With `wait` 0, MSG_DONTWAIT:
+/// 0 when none was waiting. With `wait` 1, on a blocking socket, MSG_WAITFORONE: sleeps until the
+/// first datagram, then takes whatever else is already queued; it returns 0 or one empty datagram
+/// once the socket is shut down for reading. EINTR is retried.
+int cglb_udp_batch_receive(int fd, cglb_udp_batch *batch, int wait);
 
 /// Datagram `i` of the last receive and its length.
 static inline const unsigned char *cglb_udp_batch_in(const cglb_udp_batch *b, int i, int *length) {

@@ -48,12 +48,17 @@ package enum Socket {
         }
     }
 
-    /// A non-blocking UDP socket bound to `address`.
-    package static func bindUDP(_ address: SocketAddress, reusePort: Bool) throws(SystemError) -> CInt {
+    /// A UDP socket bound to `address`: non-blocking, or `blocking` for a thread that does
+    /// nothing but wait on it (the DNS UDP readers).
+    package static func bindUDP(_ address: SocketAddress, reusePort: Bool, blocking: Bool = false) throws(SystemError) -> CInt {
         let fd = try open(family: address.family, type: CInt(SOCK_DGRAM.rawValue))
         do throws(SystemError) {
             if reusePort { try setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
             try bind(fd, address)
+            if blocking {
+                let flags = try syscall("fcntl F_GETFL") { fcntl(fd, F_GETFL) } ?? 0
+                _ = try syscall("fcntl F_SETFL") { fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
+            }
             return fd
         } catch {
             closeDescriptor(fd)
@@ -166,6 +171,12 @@ package enum Socket {
             }
         }
         return try result.get() != nil
+    }
+
+    /// Shuts down the reading side: a thread blocked in a receive on `fd` wakes with nothing
+    /// received. Linux does this for unconnected UDP sockets too (and returns ENOTCONN, ignored).
+    package static func shutdownReading(_ fd: CInt) {
+        _ = Glibc.shutdown(fd, CInt(SHUT_RD))
     }
 
     package static func setNoDelay(_ fd: CInt) {

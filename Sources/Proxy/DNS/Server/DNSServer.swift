@@ -7,16 +7,17 @@ import Synchronization
 import Glibc
 #endif
 
-/// Authoritative DNS over UDP and TCP (RFC 1035 §4.2, RFC 7766) on the event loops.
+/// Authoritative DNS over UDP and TCP (RFC 1035 §4.2, RFC 7766).
 ///
-///     loop k ── UDP socket (SO_REUSEPORT) ── recvfrom ─┐
-///            └─ TCP listener (SO_REUSEPORT) ── conn ───┤ DNSResponder.respond(snapshot) ──▶ send
-///                                                      │
-///     tick hook: publisher.refresh(&snapshot)  ◀───────┘ one atomic load when nothing changed
+///     UDP socket k (SO_REUSEPORT) ── its own thread: recvmmsg ─┐
+///     loop k ── TCP listener (SO_REUSEPORT) ── connections ────┤ DNSResponder.respond(snapshot) ──▶ send
+///                                                              │
+///     per UDP batch / per loop tick: publisher.refresh ◀───────┘ one atomic load when nothing changed
 ///
-/// Each loop owns its sockets, its `DNSResponder`, its RNG, its scratch buffers and its cached
-/// `RoutingSnapshot`, so the query path takes no lock, allocates nothing and never waits on the
-/// control plane (DESIGN.md "Data flow").
+/// Each UDP thread and each loop owns its socket, its `DNSResponder`, its RNG, its scratch
+/// buffers, its metric shard and its cached `RoutingSnapshot`, so the query path takes no lock,
+/// allocates nothing and never waits on the control plane (DESIGN.md "Data flow"). Why UDP has
+/// threads of its own rather than a place in the loops' epoll sets: `DNSUDPListener`.
 package final class DNSServer: Sendable {
     package struct Configuration: Sendable {
         package var address: SocketAddress
@@ -33,12 +34,14 @@ package final class DNSServer: Sendable {
     let publisher: SnapshotPublisher
     let loops: [EventLoop]
     let logger: Logger
-    /// One shard per loop, in `loops` order.
+    /// TCP's shards, one per loop in `loops` order; then UDP's, one per UDP listener.
     let shards: [DNSMetrics]
+    let udpShards: [DNSMetrics]
     let tcpRejected: Counter
     let tcpConnections: Gauge
     let openTCP = Atomic<Int>(0)
     private let states = Mutex<[LoopBound<DNSLoopState>]>([])
+    private let udpListeners = Mutex<[DNSUDPListener]>([])
     private let boundAddress = Mutex<SocketAddress?>(nil)
 
     package init(configuration: Configuration, loops: [EventLoop], publisher: SnapshotPublisher, logger: Logger, registry: MetricsRegistry) {
@@ -47,7 +50,8 @@ package final class DNSServer: Sendable {
         self.publisher = publisher
         self.logger = logger
         shards = loops.map { _ in DNSMetrics() }
-        DNSMetrics.register(shards, in: registry)
+        udpShards = loops.map { _ in DNSMetrics() }
+        DNSMetrics.register(shards + udpShards, in: registry)
         tcpRejected = registry.counter("glb_dns_tcp_rejected_total", help: "TCP connections closed at accept because of the connection cap.")
         tcpConnections = registry.gauge("glb_dns_tcp_connections", help: "Open DNS-over-TCP connections.")
         registry.onCollect { [weak self] in self?.tcpConnections.set(Double(self?.openTCP.load(ordering: .relaxed) ?? 0)) }
@@ -56,20 +60,20 @@ package final class DNSServer: Sendable {
     /// Where the server listens (the real port when configured with port 0).
     package var address: SocketAddress? { boundAddress.withLock { $0 } }
 
-    /// Binds a UDP socket and a TCP listener on every loop.
+    /// Binds a UDP socket with its thread, and a TCP listener on every loop.
     ///
-    /// With port 0 the UDP socket picks a port and TCP must get the same one, which an outgoing
-    /// TCP connection may already hold as its ephemeral port (both come from one range): then
-    /// everything bound so far is closed and another port is tried, a few times.
+    /// With port 0 the first UDP socket picks a port and TCP must get the same one, which an
+    /// outgoing TCP connection may already hold as its ephemeral port (both come from one range):
+    /// then everything bound so far is closed and another port is tried, a few times.
     package func start() async throws(SystemError) {
         var attempt = 0
         while true {
             do {
                 return try await bindEveryLoop()
             } catch {
+                await shutdown()
                 attempt += 1
                 guard configuration.address.port == 0, error.errno == EADDRINUSE, attempt < 8 else { throw error }
-                await shutdown()
             }
         }
     }
@@ -77,27 +81,34 @@ package final class DNSServer: Sendable {
     private func bindEveryLoop() async throws(SystemError) {
         var address = configuration.address
         for (index, loop) in loops.enumerated() {
+            let udp = try DNSUDPListener(address: address)
+            udpListeners.withLock { $0.append(udp) }
+            address = udp.boundAddress                   // later sockets share the port the first one got
+            let seed = UInt64(index) &+ 0x9E37_79B9
+            try udp.start(publisher: publisher, metrics: udpShards[index], seed: seed ^ 0x5544_5000)
             let bindTo = address
-            address = try await loop.submit { () throws(SystemError) -> SocketAddress in
-                let state = try DNSLoopState(server: self, loop: loop, address: bindTo, seed: UInt64(index) &+ 0x9E37_79B9,
-                                             metrics: self.shards[index])
+            try await loop.submit { () throws(SystemError) in
+                let state = try DNSLoopState(server: self, loop: loop, address: bindTo, seed: seed, metrics: self.shards[index])
                 self.states.withLock { $0.append(LoopBound(state, loop: loop)) }
-                return state.boundAddress        // later loops share the port the first one got
             }
         }
         boundAddress.withLock { $0 = address }
     }
 
-    /// Closes every socket. DNS has no request to finish: a client whose query is lost retries.
+    /// Stops the UDP threads and closes every socket. DNS has no request to finish: a client
+    /// whose query is lost retries.
     package func shutdown() async {
+        let udp = udpListeners.withLock { l in defer { l.removeAll() }; return l }
+        for listener in udp { listener.stop() }
         let states = self.states.withLock { s in defer { s.removeAll() }; return s }
         for state in states { await state.run { $0.close() } }
     }
 }
 
 /// The SLIs of the DNS server: responses by transport and response code, drops, truncations.
-/// One shard per event loop, written only by that loop (`incrementFromOwner`), so the query path
-/// never contends on a shared cache line; the registry sums the shards when it renders.
+/// One shard per thread that answers (each loop for TCP, each UDP listener's thread), written only
+/// by that thread (`incrementFromOwner`), so the query path never contends on a shared cache
+/// line; the registry sums the shards when it renders.
 final class DNSMetrics: Sendable {
     /// Indexed by transport (0 udp, 1 tcp) × 7 + rcode (0...5, 6 = other). Flat: an array of
     /// arrays cost a retain of the inner one on every query.
