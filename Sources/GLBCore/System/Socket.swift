@@ -173,6 +173,20 @@ package enum Socket {
         return try result.get() != nil
     }
 
+    /// Sets the Don't Fragment bit on every datagram sent and ignores path-MTU updates
+    /// (IP_PMTUDISC_PROBE): RFC 9715 §3.1 asks DNS responders not to fragment, and an answer
+    /// over UDP is at most the 1232 bytes GLB advertises, under any real path's MTU. Not trusting
+    /// ICMP "fragmentation needed" also takes away a forged one's way to shrink our packets
+    /// (Linux commit 482fc609). The kernel's default, IP_PMTUDISC_WANT, leaves DF off on
+    /// loopback and then draws each packet's IP ID from a shared hashed table.
+    package static func setDontFragment(_ fd: CInt, family: CInt) throws(SystemError) {
+        if family == AF_INET6 {
+            try setOption(fd, CInt(IPPROTO_IPV6), IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE)
+        } else {
+            try setOption(fd, CInt(IPPROTO_IP), IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
+        }
+    }
+
     /// Shuts down the reading side: a thread blocked in a receive on `fd` wakes with nothing
     /// received. Linux does this for unconnected UDP sockets too (and returns ENOTCONN, ignored).
     package static func shutdownReading(_ fd: CInt) {

@@ -29,6 +29,12 @@ final class DNSUDPListener: Sendable {
     /// Binds a blocking UDP socket; the port is shared with the other loops' sockets.
     init(address: SocketAddress) throws(SystemError) {
         descriptor = try Socket.bindUDP(address, reusePort: true, blocking: true)
+        do throws(SystemError) {
+            try Socket.setDontFragment(descriptor, family: address.family)
+        } catch {
+            closeDescriptor(descriptor)
+            throw error
+        }
         boundAddress = Socket.localAddress(descriptor) ?? address
     }
 
