@@ -39,7 +39,7 @@ for sys in "$@"; do
   pid=$LAST_PID
   wait_tcp 127.0.0.1 18080 15 || die "$sys did not listen"
   wrk -t1 "${args[@]}" -d2s "http://127.0.0.1:18080$path" >/dev/null 2>&1 || true   # warm-up
-  if [[ $sys == nginx ]]; then pids=$(pgrep -P "$pid" | paste -sd,); else pids=$(pgrep -f 'glb agent.*--http' | paste -sd,); fi
+  if [[ $sys == nginx ]]; then pids=$(pgrep -P "$pid" | paste -sd,); else pids=$(pgrep -f ' agent .*--http' | paste -sd,); fi
   all0=$(ticks "$pids" 1); user0=$(ticks "$pids" 0)
   perf stat -x, -e "$events" -p "$pids" -o "$WORK/perf-$sys.txt" -- sleep 6 & stat=$!
   wrk -t1 "${args[@]}" -d6s "http://127.0.0.1:18080$path" > "$WORK/wrk-$sys.txt" 2>&1

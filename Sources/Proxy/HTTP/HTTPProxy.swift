@@ -78,6 +78,8 @@ package final class HTTPProxy: Sendable {
     let metrics: ProxyMetrics
     let registry: MetricsRegistry
     let connections = ConnectionCounter()
+    /// Each loop's share of the client connections, kept level (see `ConnectionBalancer`).
+    let balancer: ConnectionBalancer
     /// Each loop's count of idle pooled connections (a loop writes only its own).
     let poolIdleShards: [Gauge]
     /// Each loop's buffered-bytes high-water mark (a loop writes only its own).
@@ -111,6 +113,7 @@ package final class HTTPProxy: Sendable {
         self.logger = logger
         self.registry = registry
         metrics = ProxyMetrics(registry: registry)
+        balancer = ConnectionBalancer(loops: loops.count, registry: registry)
         poolIdleShards = loops.map { _ in Gauge() }
         bufferHighWaterShards = loops.map { _ in Gauge() }
         // Captures the handles, not the proxy: a weak reference to the proxy would give it a side
@@ -120,6 +123,9 @@ package final class HTTPProxy: Sendable {
             idleGauge.set(poolIdleShards.reduce(0) { $0 + $1.current })
         }
     }
+
+    /// Every loop's anchor, in `loops` order, once `start()` has made them all (fewer before).
+    func anchors() -> [LoopBound<ProxyLoopAnchor>] { states.withLock { $0 } }
 
     /// Where the proxy listens for HTTP (the real port when configured with port 0).
     package var address: SocketAddress? { boundAddress.withLock { $0.plain } }

@@ -27,6 +27,11 @@ final class ProxyLoopState {
     private var bufferHighWaterValue = 0
     /// The proxy's open-connection count (shared: it enforces the cap across loops).
     let openConnections: ConnectionCounter
+    /// This loop's place among the loops, and what keeps their connection counts level.
+    let loopIndex: Int
+    let balancer: ConnectionBalancer
+    /// The other loops' anchors, for handing connections to them; filled once all exist.
+    private var peers: [LoopBound<ProxyLoopAnchor>] = []
     let publisher: SnapshotPublisher
     let loop: EventLoop
     let boundAddresses: (plain: SocketAddress?, https: SocketAddress?)
@@ -79,6 +84,8 @@ final class ProxyLoopState {
         poolIdle = proxy.poolIdleShards[index]
         bufferHighWater = proxy.bufferHighWaterShards[index]
         openConnections = proxy.connections
+        loopIndex = index
+        balancer = proxy.balancer
         publisher = proxy.publisher
         self.loop = loop
         rng = SplitMix64(seed: seed)
@@ -230,10 +237,33 @@ final class ProxyLoopState {
 
     // MARK: Connections
 
+    /// A connection this loop's listener accepted: served here, or handed to a loop with fewer
+    /// connections (`ConnectionBalancer`).
     func accepted(fd: CInt, peer: SocketAddress?, tls: Bool, now: Instant) {
+        let loops = balancer.loops
+        if peers.count < loops { peers = proxy.anchors() }
+        let target = peers.count == loops ? balancer.place(acceptedOn: loopIndex) : nil
+        guard let target else {
+            if peers.count < loops { balancer.count(on: loopIndex) }
+            serve(fd: fd, peer: peer, tls: tls, now: now)
+            return
+        }
+        peers[target].withValue { [balancer] anchor in
+            guard let state = anchor.state else {        // that loop has shut down
+                closeDescriptor(fd)
+                balancer.closed(on: target)
+                return
+            }
+            state.serve(fd: fd, peer: peer, tls: tls, now: state.loop.clock.now)
+        }
+    }
+
+    /// Serves a new client connection on this loop, already counted here by the balancer.
+    private func serve(fd: CInt, peer: SocketAddress?, tls: Bool, now: Instant) {
         guard !draining, openConnections.admit(limit: configuration.maxConnections) else {
             metrics.rejectedConnections.increment()
             closeDescriptor(fd)
+            balancer.closed(on: loopIndex)
             return
         }
         var session: TLSSession?
@@ -243,6 +273,7 @@ final class ProxyLoopState {
                 handshakeFailed(side: "client", reason: "other")
                 closeDescriptor(fd)
                 openConnections.closed()
+                balancer.closed(on: loopIndex)
                 return
             }
             session = TLSSession(ssl: ssl, fd: fd, server: true)
@@ -253,6 +284,7 @@ final class ProxyLoopState {
         } catch {
             connection.close()                   // its timer, descriptor and buffers
             openConnections.closed()
+            balancer.closed(on: loopIndex)
             return
         }
         connection.stateIndex = connections.count
@@ -329,6 +361,7 @@ final class ProxyLoopState {
         }
         connection.stateIndex = -1
         openConnections.closed()
+        balancer.closed(on: loopIndex)
     }
 
     /// Pools `upstream` after a complete keep-alive exchange, or closes it.
