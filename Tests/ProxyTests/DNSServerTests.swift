@@ -8,7 +8,7 @@ import Testing
 
 /// `DNSServer` over real loopback sockets: UDP served by its listener threads, TCP by the loops,
 /// a published snapshot reaching both, and a shutdown that leaves no socket or thread behind.
-@Suite struct DNSServerTests {
+@Suite(.serialized) struct DNSServerTests {
     /// One query over UDP from a fresh socket; nil if no reply came within two seconds.
     static func udp(_ query: [UInt8], to server: SocketAddress) async throws -> Response? {
         try await offPool {
@@ -77,6 +77,21 @@ import Testing
         await server.shutdown()
     }
 
+    /// The names of this process's threads (`/proc/self/task/*/comm`).
+    static func threadNames() -> [String] {
+        guard let dir = opendir("/proc/self/task") else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let task = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard !task.hasPrefix("."), let file = fopen("/proc/self/task/\(task)/comm", "r") else { continue }
+            var line = [CChar](repeating: 0, count: 64)
+            if fgets(&line, 64, file) != nil { names.append(String(decoding: line.prefix { $0 != 0 && $0 != 10 }.map(UInt8.init), as: UTF8.self)) }
+            fclose(file)
+        }
+        return names
+    }
+
     @Test func shutdownStopsTheUDPThreadsAndClosesEverySocket() async throws {
         let group = try EventLoopGroup(count: 2, name: "dns")
         group.start()
@@ -87,10 +102,13 @@ import Testing
         try await server.start()
         let address = try #require(server.address)
         #expect(try await Self.udp(QueryBuilder().bytes, to: address) != nil)
+        let udpThreads = { Self.threadNames().filter { $0.hasPrefix("glb-dns-udp-") } }
+        #expect(udpThreads().count >= 2, "one named thread per UDP socket: \(Self.threadNames())")
 
         // The UDP threads sleep in recvmmsg: shutdown must wake and join them. Then the port is
         // free: a socket without SO_REUSEPORT binds only when none of ours is left on it.
         await server.shutdown()
+        #expect(udpThreads().isEmpty, "joined, not left running")
         let udp = try Socket.bindUDP(address, reusePort: false)
         closeDescriptor(udp)
         let tcp = try Socket.listenTCP(address, reusePort: false)

@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 
 // The data path's system calls, made through syscall(2) rather than glibc's wrappers. Those
 // wrappers are cancellation points: in a process with more than one thread each one brackets the
@@ -44,6 +45,12 @@ static inline int cglb_close(int fd) {
 /// epoll_wait(2), as epoll_pwait with no signal mask (the only form some architectures have).
 static inline int cglb_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout) {
     return (int)syscall(SYS_epoll_pwait, epfd, events, max, timeout, NULL, 8);
+}
+
+/// Names the calling thread (at most 15 bytes; longer names are cut). prctl(PR_SET_NAME) rather
+/// than pthread_setname_np, which glibc only declares with _GNU_SOURCE.
+static inline void cglb_set_thread_name(const char *name) {
+    prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
 }
 
 /// The errno of the calling thread, read through C so no Swift runtime work can clobber it first.

@@ -131,6 +131,13 @@ package final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// How many registered descriptors are in the epoll set now (a non-empty interest). For
+    /// tests and debugging; loop thread only.
+    package var watchedCount: Int {
+        assertInLoop()
+        return registrations.reduce(0) { $0 + ($1.map { $0.interest.isEmpty ? 0 : 1 } ?? 0) }
+    }
+
     /// Changes what `handler` is watched for; a no-op when it is unchanged. An empty interest
     /// takes the descriptor out of the epoll set until the next non-empty one (see above).
     ///
@@ -214,11 +221,18 @@ package final class EventLoop: @unchecked Sendable {
     /// Runs ticks until `stop()`. Call from the thread that will own the loop.
     package func run() {
         threadID.store(UInt(pthread_self()), ordering: .relaxed)
+        Self.nameThread(name)
         defer { threadID.store(0, ordering: .relaxed) }
         while !stopping.load(ordering: .acquiring) {
             tick(maxWait: nil)
         }
         stopping.store(false, ordering: .relaxed)
+    }
+
+    /// Names the calling thread `glb-NAME` (at most 15 bytes, Linux's limit), so `top -H`, `ps -L`,
+    /// gdb and perf show which loop or worker a thread is.
+    package static func nameThread(_ name: String) {
+        cglb_set_thread_name("glb-" + name)
     }
 
     /// One turn of the loop: wait for I/O at most until the next timer (or `maxWait`), dispatch

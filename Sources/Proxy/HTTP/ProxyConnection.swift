@@ -47,7 +47,18 @@ final class ProxyConnection: Selectable {
     /// The client closed its sending side: no more requests will come.
     var readClosed = false
     var draining = false
-    private var interest: Interest = .read
+    /// What the loop watches this connection for. A new connection starts in no epoll set: see
+    /// `everWatched`.
+    private var interest: Interest = []
+    /// Whether the connection has been in the loop's epoll set yet. A new connection's first
+    /// request is usually read whole right after accept (the listener defers accept until it
+    /// has arrived), and then nothing needs the client's events until the response is written:
+    /// a pipelined request or the client's EOF can wait for it. So the client is watched only
+    /// once it must be (a partial request, a body, a response that does not fit the socket, the
+    /// next request), like HAProxy's speculative I/O. A `Connection: close` exchange then never
+    /// enters epoll: no EPOLL_CTL_ADD, and no removal from the set at close. A client that
+    /// leaves meanwhile is found out at the write, or by the request deadline.
+    private var everWatched = false
 
     private var deadline = Instant.zero
     private var deadlineKind = DeadlineKind.idle
@@ -323,7 +334,8 @@ final class ProxyConnection: Selectable {
         }
         var wanted: Interest = []
         let upstreamFull = upstream.map { $0.outbound.readableBytes >= highWater } ?? false
-        if !readClosed, inbound.readableBytes < highWater, !upstreamFull { wanted.insert(.read) }
+        if !readClosed, inbound.readableBytes < highWater, !upstreamFull,
+           everWatched || phase != .exchange || !exchange.requestDone { wanted.insert(.read) }
         if !outbound.isEmpty { wanted.insert(.write) }
         setInterest(wanted)
         if let upstream {
@@ -343,6 +355,7 @@ final class ProxyConnection: Selectable {
     private func setInterest(_ wanted: Interest) {
         guard wanted != interest, phase != .closed else { return }
         interest = wanted
+        everWatched = everWatched || !wanted.isEmpty
         if !loop.setInterest(self, wanted) { close() }       // epoll could not take it back
     }
 

@@ -280,7 +280,7 @@ final class ProxyLoopState {
         }
         let connection = ProxyConnection(fd: fd, peer: peer, state: self, tls: session, certificates: tls ? certificates : nil, now: now)
         do {
-            try loop.register(connection, interest: .read)
+            try loop.register(connection, interest: [])     // watched once it must be (`ProxyConnection.everWatched`)
         } catch {
             connection.close()                   // its timer, descriptor and buffers
             openConnections.closed()

@@ -85,7 +85,7 @@ package final class DNSServer: Sendable {
             udpListeners.withLock { $0.append(udp) }
             address = udp.boundAddress                   // later sockets share the port the first one got
             let seed = UInt64(index) &+ 0x9E37_79B9
-            try udp.start(publisher: publisher, metrics: udpShards[index], seed: seed ^ 0x5544_5000)
+            try udp.start(name: "dns-udp-\(index)", publisher: publisher, metrics: udpShards[index], seed: seed ^ 0x5544_5000)
             let bindTo = address
             try await loop.submit { () throws(SystemError) in
                 let state = try DNSLoopState(server: self, loop: loop, address: bindTo, seed: seed, metrics: self.shards[index])

@@ -39,12 +39,12 @@ final class DNSUDPListener: Sendable {
     }
 
     /// Starts the thread that answers on this socket.
-    func start(publisher: SnapshotPublisher, metrics: DNSMetrics, seed: UInt64) throws(SystemError) {
+    func start(name: String, publisher: SnapshotPublisher, metrics: DNSMetrics, seed: UInt64) throws(SystemError) {
         guard let batch = cglb_udp_batch_create(Self.batchSize, Self.querySize, Self.answerSize) else {
             throw SystemError(call: "malloc (UDP batch)", errno: ENOMEM)
         }
         // The worker is made here and handed over whole: from now on only the new thread uses it.
-        let worker = Unmanaged.passRetained(Worker(listener: self, batch: batch, publisher: publisher, metrics: metrics, seed: seed))
+        let worker = Unmanaged.passRetained(Worker(listener: self, name: name, batch: batch, publisher: publisher, metrics: metrics, seed: seed))
         var handle = pthread_t()
         let rc = pthread_create(&handle, nil, { raw in
             Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue().run()
@@ -79,6 +79,7 @@ extension DNSUDPListener {
     /// the routing snapshot it last picked up, and its metric shard (written by it alone).
     private final class Worker {
         let listener: DNSUDPListener
+        let name: String
         let batch: UnsafeMutablePointer<cglb_udp_batch>
         let publisher: SnapshotPublisher
         let metrics: DNSMetrics
@@ -86,9 +87,10 @@ extension DNSUDPListener {
         var rng: SplitMix64
         var snapshot: RoutingSnapshot
 
-        init(listener: DNSUDPListener, batch: UnsafeMutablePointer<cglb_udp_batch>, publisher: SnapshotPublisher,
+        init(listener: DNSUDPListener, name: String, batch: UnsafeMutablePointer<cglb_udp_batch>, publisher: SnapshotPublisher,
              metrics: DNSMetrics, seed: UInt64) {
             self.listener = listener
+            self.name = name
             self.batch = batch
             self.publisher = publisher
             self.metrics = metrics
@@ -100,6 +102,7 @@ extension DNSUDPListener {
 
         /// Until `stop()`: wait for datagrams, answer them, send the answers.
         func run() {
+            EventLoop.nameThread(name)
             let descriptor = listener.descriptor
             while true {
                 let received = cglb_udp_batch_receive(descriptor, batch, 1)
