@@ -9,6 +9,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 source "$here/../shared/bench/lib/common.sh"
 source "$here/../shared/bench/lib/dns-servers.sh"
+source "$here/scripts/lib/perfstat.sh"
 load=$1; shift
 queries=$WORK/queries.txt
 "$PY" - > "$queries" <<'PY'
@@ -23,17 +24,7 @@ for q, pct in mix:
 r.shuffle(lines)
 print("\n".join(lines))
 PY
-events=task-clock,context-switches,raw_syscalls:sys_enter
-for call in epoll_wait epoll_pwait recvmmsg sendmmsg recvfrom sendto recvmsg sendmsg futex; do
-  events+=",syscalls:sys_enter_$call"
-done
-ticks() {  # sum of utime (field 14) [+ stime (15)] over every thread of the given pids
-  local total=0 f
-  for p in ${1//,/ }; do for f in /proc/$p/task/*/stat; do
-    total=$((total + $(awk -v both="$2" '{print both ? $14 + $15 : $14}' "$f")))
-  done; done
-  echo $total
-}
+events=$(perf_events epoll_wait epoll_pwait recvmmsg sendmmsg recvfrom sendto recvmsg sendmsg futex)
 start_clusters
 for sys in "$@"; do
   case $sys in
@@ -47,15 +38,13 @@ for sys in "$@"; do
     glb) pids=$(pgrep -f ' agent --data .*--dns' | paste -sd,) ;;
   esac
   dnsperf -s "$DNS_ADDR" -p "$DNS_PORT" -d "$queries" -l 2 $load >/dev/null 2>&1 || true   # warm-up
-  all0=$(ticks "$pids" 1); user0=$(ticks "$pids" 0)
+  all0=$(proc_ticks "$pids" 1); user0=$(proc_ticks "$pids" 0)
   perf stat -x, -e "$events" -p "$pids" -o "$WORK/perf-$sys.txt" -- sleep 6 & stat=$!
   dnsperf -s "$DNS_ADDR" -p "$DNS_PORT" -d "$queries" -l 6 $load > "$WORK/dnsperf-$sys.txt" 2>&1 || true
   wait $stat || true
-  all1=$(ticks "$pids" 1); user1=$(ticks "$pids" 0)
+  all1=$(proc_ticks "$pids" 1); user1=$(proc_ticks "$pids" 0)
   n=$(awk '/Queries completed:/ {print $3}' "$WORK/dnsperf-$sys.txt")
   echo "== $sys '$load': $n queries, $(awk '/Queries per second:/ {print $4}' "$WORK/dnsperf-$sys.txt") qps"
-  awk -v n="$n" -v u=$((user1 - user0)) -v a=$((all1 - all0)) 'BEGIN {
-    printf "  %-32s %9.2f\n  %-32s %9.2f\n", "CPU us/q (proc, user+sys)", a * 1e4 / n, "user CPU us/q", u * 1e4 / n }'
-  awk -F, -v n="$n" '$1 + 0 > 0 {printf "  %-32s %9.3f /q\n", $3, $1 / n}' "$WORK/perf-$sys.txt"
+  print_cost "$n" q "$WORK/perf-$sys.txt" "$user0" "$user1" "$all0" "$all1"
   stop_dns
 done

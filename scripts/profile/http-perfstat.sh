@@ -9,6 +9,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 source "$here/../shared/bench/lib/common.sh"
 source "$here/scripts/lib/nginx-proxy.sh"
+source "$here/scripts/lib/perfstat.sh"
 load=$1; shift
 case $load in
   ka64) args=(-c64); path=/ ;; ka256) args=(-c256); path=/ ;; big64) args=(-c64); path=/big ;;
@@ -19,17 +20,7 @@ start_origin origin1 127.0.0.1:18081 1
 start_origin origin2 127.0.0.1:18082 1
 d=$WORK/nginx-proxy
 write_nginx_proxy_conf "$d" 127.0.0.1:18080 "127.0.0.1:18081 127.0.0.1:18082"
-events=task-clock,context-switches,raw_syscalls:sys_enter
-for call in accept4 epoll_wait epoll_pwait epoll_ctl read recvfrom write writev sendto close; do
-  events+=",syscalls:sys_enter_$call"
-done
-ticks() {  # sum of utime (field 14) [+ stime (15)] over every thread of the given pids
-  local total=0 f
-  for p in ${1//,/ }; do for f in /proc/$p/task/*/stat; do
-    total=$((total + $(awk -v both="$2" '{print both ? $14 + $15 : $14}' "$f")))
-  done; done
-  echo $total
-}
+events=$(perf_events accept4 epoll_wait epoll_pwait epoll_ctl read recvfrom write writev sendto close)
 for sys in "$@"; do
   case $sys in
     nginx) start_bg nginx-proxy nginx -e "$d/error.log" -c "$d/nginx.conf" -g 'daemon off;' ;;
@@ -40,16 +31,14 @@ for sys in "$@"; do
   wait_tcp 127.0.0.1 18080 15 || die "$sys did not listen"
   wrk -t1 "${args[@]}" -d2s "http://127.0.0.1:18080$path" >/dev/null 2>&1 || true   # warm-up
   if [[ $sys == nginx ]]; then pids=$(pgrep -P "$pid" | paste -sd,); else pids=$(pgrep -f ' agent .*--http' | paste -sd,); fi
-  all0=$(ticks "$pids" 1); user0=$(ticks "$pids" 0)
+  all0=$(proc_ticks "$pids" 1); user0=$(proc_ticks "$pids" 0)
   perf stat -x, -e "$events" -p "$pids" -o "$WORK/perf-$sys.txt" -- sleep 6 & stat=$!
   wrk -t1 "${args[@]}" -d6s "http://127.0.0.1:18080$path" > "$WORK/wrk-$sys.txt" 2>&1
   wait $stat || true
-  all1=$(ticks "$pids" 1); user1=$(ticks "$pids" 0)
+  all1=$(proc_ticks "$pids" 1); user1=$(proc_ticks "$pids" 0)
   n=$(awk '/requests in/ {print $1}' "$WORK/wrk-$sys.txt")
   echo "== $sys $load: $n requests, $(awk '/Requests\/sec/ {print $2}' "$WORK/wrk-$sys.txt") req/s"
-  awk -v n="$n" -v u=$((user1 - user0)) -v a=$((all1 - all0)) 'BEGIN {
-    printf "  %-32s %9.2f\n  %-32s %9.2f\n", "CPU us/req (proc, user+sys)", a * 1e4 / n, "user CPU us/req", u * 1e4 / n }'
-  awk -F, -v n="$n" '$1 + 0 > 0 && $3 != "task-clock" {printf "  %-32s %9.3f /req\n", $3, $1 / n}' "$WORK/perf-$sys.txt"
+  print_cost "$n" req "$WORK/perf-$sys.txt" "$user0" "$user1" "$all0" "$all1"
   stop_tree "$pid" TERM; forget_pid "$pid"
   for _ in $(seq 100); do ss -Hltn "( sport = :18080 )" | grep -q . || break; sleep 0.1; done
 done

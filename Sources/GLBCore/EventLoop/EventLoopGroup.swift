@@ -9,7 +9,7 @@ import Glibc
 /// thread, so no loop outlives the agent.
 package final class EventLoopGroup: Sendable {
     package let loops: [EventLoop]
-    private let threads = Mutex<[pthread_t]>([])
+    private let threads = Mutex<[SystemThread]>([])
     private let cursor = Atomic<Int>(0)
 
     package init(count: Int, name: String = "loop", clock: any GLBClock = SystemClock()) throws(SystemError) {
@@ -31,15 +31,11 @@ package final class EventLoopGroup: Sendable {
         threads.withLock { threads in
             guard threads.isEmpty else { return }
             for loop in loops {
-                let box = Unmanaged.passRetained(loop)
-                var thread = pthread_t()
-                let rc = pthread_create(&thread, nil, { raw in
-                    let loop = Unmanaged<EventLoop>.fromOpaque(raw!).takeRetainedValue()
-                    loop.run()
-                    return nil
-                }, box.toOpaque())
-                precondition(rc == 0, "pthread_create failed: \(rc)")
-                threads.append(thread)
+                do {
+                    threads.append(try SystemThread { loop.run() })
+                } catch {
+                    preconditionFailure("cannot start the thread of \(loop.name): \(error)")
+                }
             }
         }
     }
@@ -62,11 +58,11 @@ package final class EventLoopGroup: Sendable {
 
     /// Stops every loop and joins its thread. Idempotent.
     package func shutdown() {
-        let joined: [pthread_t] = threads.withLock { threads in
+        let joined: [SystemThread] = threads.withLock { threads in
             defer { threads.removeAll() }
             return threads
         }
         for loop in loops { loop.stop() }
-        for thread in joined { pthread_join(thread, nil) }
+        for thread in joined { thread.join() }
     }
 }

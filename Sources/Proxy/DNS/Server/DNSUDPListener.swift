@@ -23,7 +23,7 @@ final class DNSUDPListener: Sendable {
     let descriptor: CInt
     let boundAddress: SocketAddress
     private let stopping = Atomic<Bool>(false)
-    private let thread = Mutex<pthread_t?>(nil)
+    private let thread = Mutex<SystemThread?>(nil)
     private let closed = Atomic<Bool>(false)
 
     /// Binds a blocking UDP socket; the port is shared with the other loops' sockets.
@@ -44,16 +44,8 @@ final class DNSUDPListener: Sendable {
             throw SystemError(call: "malloc (UDP batch)", errno: ENOMEM)
         }
         // The worker is made here and handed over whole: from now on only the new thread uses it.
-        let worker = Unmanaged.passRetained(Worker(listener: self, name: name, batch: batch, publisher: publisher, metrics: metrics, seed: seed))
-        var handle = pthread_t()
-        let rc = pthread_create(&handle, nil, { raw in
-            Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue().run()
-            return nil
-        }, worker.toOpaque())
-        guard rc == 0 else {
-            worker.release()
-            throw SystemError(call: "pthread_create", errno: rc)
-        }
+        let worker = Worker(listener: self, name: name, batch: batch, publisher: publisher, metrics: metrics, seed: seed)
+        let handle = try SystemThread { worker.run() }
         thread.withLock { $0 = handle }
     }
 
@@ -61,7 +53,7 @@ final class DNSUDPListener: Sendable {
     func stop() {
         stopping.store(true, ordering: .releasing)
         Socket.shutdownReading(descriptor)
-        if let handle = thread.withLock({ t in defer { t = nil }; return t }) { pthread_join(handle, nil) }
+        thread.withLock { t in defer { t = nil }; return t }?.join()
         if !closed.exchange(true, ordering: .acquiringAndReleasing) { closeDescriptor(descriptor) }
     }
 
