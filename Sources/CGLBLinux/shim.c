@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include "CGLBLinux.h"
 
 int cglb_errno(void) { return errno; }
@@ -89,4 +90,25 @@ int cglb_udp_batch_send(int fd, cglb_udp_batch *b, int count) {
         sent += n;
     }
     return sent;
+}
+
+// Signals, forwarded to a pipe (the self-pipe trick; see cglb_signal_forward in the header).
+static int cglb_signal_pipe = -1;
+
+static void cglb_signal_handler(int signo) {
+    int saved = errno;
+    unsigned char byte = (unsigned char)signo;
+    ssize_t written = write(cglb_signal_pipe, &byte, 1);     // async-signal-safe; a full pipe drops it
+    (void)written;
+    errno = saved;
+}
+
+int cglb_signal_forward(int pipe_write_fd, int signo) {
+    cglb_signal_pipe = pipe_write_fd;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = cglb_signal_handler;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    return sigaction(signo, &action, NULL);
 }

@@ -5,6 +5,8 @@ import Glibc
 
 // A write to a reset socket must be an error, not a dead process (TOOLCHAIN.md pitfall 9).
 signal(SIGPIPE, SIG_IGN)
+// Before any thread exists, so every thread inherits the blocked mask (see ProcessSignals).
+ProcessSignals.install()
 
 let cli = CLI(console: StandardConsole(), environment: ProcessInfo.processInfo.environment)
 let code = await cli.run(Array(CommandLine.arguments.dropFirst()))

@@ -53,6 +53,11 @@ static inline void cglb_set_thread_name(const char *name) {
     prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
 }
 
+/// Makes `signo` write its number, as one byte, to `pipe_write_fd` (non-blocking), from a
+/// handler installed with sigaction(2) at once. Whichever thread the kernel picks runs it, so a
+/// signal is never lost to a thread's mask or to a handler not yet armed. -1 with errno on failure.
+int cglb_signal_forward(int pipe_write_fd, int signo);
+
 /// The errno of the calling thread, read through C so no Swift runtime work can clobber it first.
 int cglb_errno(void);
 

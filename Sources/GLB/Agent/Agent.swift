@@ -139,7 +139,7 @@ final class Agent: Sendable {
 
         // SIGHUP is caught from here on, before anyone is told the node is ready, so
         // `systemctl reload` never meets the default action (exit), with or without --https.
-        let hangups = ReloadSignal.stream()
+        let hangups = ProcessSignals.claimHangups()
         ready.store(true, ordering: .releasing)
         logger.info("glb agent ready", [
             "node": config.node, "region": config.region, "admin": admin.address.map { "\($0)" } ?? "-",

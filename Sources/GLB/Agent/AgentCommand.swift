@@ -14,8 +14,12 @@ struct AgentCommand {
         guard args.positionals.isEmpty else { throw UsageError("unexpected argument \"\(args.positionals[0])\"") }
         let config = try AgentConfig(args, environment: environment)
         let agent = Agent(config: config, logger: Logger(component: "agent", minimum: config.logLevel))
+        let terminations = ProcessSignals.claimTerminations()   // from here on SIGTERM drains
         do {
-            try await agent.run(until: { _ = await ShutdownSignal.wait() })
+            try await agent.run(until: {
+                var signals = terminations.makeAsyncIterator()
+                _ = await signals.next()
+            })
         } catch let error as AgentError {
             console.err("glb agent: \(error)")
             return .failure
