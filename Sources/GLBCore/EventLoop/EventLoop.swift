@@ -33,6 +33,8 @@ package final class EventLoop: @unchecked Sendable {
     private let epfd: CInt
     private let wakeFD: CInt
     private let inbox = Mutex<[@Sendable () -> Void]>([])
+    /// Set by `finish()`: the loop's thread is gone and tasks run on their caller's thread.
+    private let finished = Atomic<Bool>(false)
     // Loop-confined state, touched only on the loop thread (see above). No access overlaps
     // another: `tick` copies a registration before calling its handler and runs timers and
     // tasks only after moving them out of `timers` and the inbox. So the dynamic exclusivity
@@ -80,12 +82,27 @@ package final class EventLoop: @unchecked Sendable {
     // MARK: Entry points for any thread
 
     /// Runs `task` on the loop thread at the next tick. Safe from any thread.
+    /// On a loop whose thread has ended for good (`finish()`), `task` runs at once on the
+    /// caller's thread instead: there is no loop thread left to race with, and an awaiting
+    /// `submit` returns rather than waiting forever.
     package func execute(_ task: @escaping @Sendable () -> Void) {
-        let wasEmpty = inbox.withLock { queue in
+        let (wasEmpty, late) = inbox.withLock { queue -> (Bool, Bool) in
+            if finished.load(ordering: .acquiring) { return (false, true) }
             defer { queue.append(task) }
-            return queue.isEmpty
+            return (queue.isEmpty, false)
         }
-        if wasEmpty { wakeUp() }
+        if late { task() } else if wasEmpty { wakeUp() }
+    }
+
+    /// Marks the loop finished once its thread has returned from `run()` for the last time, and
+    /// runs the tasks still queued, here. `EventLoopGroup.shutdown` calls it after the join.
+    package func finish() {
+        let pending = inbox.withLock { queue in
+            finished.store(true, ordering: .releasing)
+            defer { queue.removeAll() }
+            return queue
+        }
+        for task in pending { task() }
     }
 
     /// Interrupts a blocked `epoll_wait`, for example after a manual clock moved.

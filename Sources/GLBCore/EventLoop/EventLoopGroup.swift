@@ -56,7 +56,7 @@ package final class EventLoopGroup: Sendable {
         }
     }
 
-    /// Stops every loop and joins its thread. Idempotent.
+    /// Stops every loop, joins its thread, and finishes it (`EventLoop.finish`). Idempotent.
     package func shutdown() {
         let joined: [SystemThread] = threads.withLock { threads in
             defer { threads.removeAll() }
@@ -64,5 +64,8 @@ package final class EventLoopGroup: Sendable {
         }
         for loop in loops { loop.stop() }
         for thread in joined { thread.join() }
+        // Tasks queued too late for a tick run here, and later ones on their caller's thread, so
+        // no `submit` or `LoopBound.run` waits forever on a loop that is gone.
+        if !joined.isEmpty { for loop in loops { loop.finish() } }
     }
 }

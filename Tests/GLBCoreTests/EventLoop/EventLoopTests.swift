@@ -1,5 +1,6 @@
 import GLBCore
 import GLBTestSupport
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -27,6 +28,32 @@ import Glibc
         clock.advance(by: .seconds(5))
         loop.tick(maxWait: .zero)
         #expect(fired == ["a", "b"])
+    }
+
+    /// A task for a loop whose group has shut down runs on the caller's thread: `submit` and
+    /// `LoopBound.run` return instead of waiting for a tick that never comes.
+    @Test func aLoopThatIsGoneStillAnswersSubmitAndExecute() async throws {
+        let group = try EventLoopGroup(count: 1, name: "gone")
+        group.start()
+        let loop = group.loops[0]
+        #expect(await loop.submit { 1 } == 1)
+        group.shutdown()
+        #expect(await loop.submit { 2 } == 2)
+        let ran = Mutex(false)
+        loop.execute { ran.withLock { $0 = true } }
+        #expect(ran.withLock { $0 }, "run at once, before execute returned")
+        group.shutdown()                                 // idempotent
+    }
+
+    /// `finish()` runs what was queued but never ticked, on the finishing thread.
+    @Test func finishRunsTasksQueuedTooLateForATick() throws {
+        let loop = try EventLoop(name: "test", clock: ManualClock())
+        let ran = Mutex(0)
+        loop.execute { ran.withLock { $0 += 1 } }
+        loop.execute { ran.withLock { $0 += 1 } }
+        #expect(ran.withLock { $0 } == 0, "queued for the next tick")
+        loop.finish()
+        #expect(ran.withLock { $0 } == 2)
     }
 
     @Test func timersWithTheSameDeadlineFireInScheduleOrder() throws {
