@@ -62,6 +62,7 @@ import Testing
         Setting(option: "http-default-service", value: "WWW.glb.example") { $0.httpDefaultService == "www.glb.example." },
         Setting(option: "access-log", value: "0.25") { $0.accessLogSampleRate == 0.25 },
         Setting(option: "http-max-body", value: "1048576") { $0.httpMaxBody == 1_048_576 },
+        Setting(option: "http-pool-idle", value: "32") { $0.httpPoolIdle == 32 },
         Setting(option: "gossip", value: "127.0.0.1:7946") { $0.gossip == SocketAddress(ip: .v4(0x7F00_0001), port: 7946) },
         Setting(option: "join", value: "127.0.0.2:7946,127.0.0.3:7946") {
             $0.join == [SocketAddress(ip: .v4(0x7F00_0002), port: 7946), SocketAddress(ip: .v4(0x7F00_0003), port: 7946)] && $0.gossip != nil
@@ -179,6 +180,7 @@ import Testing
         Refusal(argv: ["--gossip-key-file", keyFile], env: ["GLB_GOSSIP_KEY": key], mentions: ["--gossip-key-file", "GLB_GOSSIP_KEY"]),
         Refusal(argv: ["--http-max-body", "0"], mentions: ["--http-max-body"]),
         Refusal(argv: ["--http-max-body", "1M"], mentions: ["--http-max-body", "1M"]),
+        Refusal(argv: ["--http-pool-idle", "-1"], mentions: ["--http-pool-idle"]),
         Refusal(argv: ["--health-quorum", "most"], mentions: ["--health-quorum", "majority", "local", "most"]),
         Refusal(argv: ["--advertise", "0.0.0.0"], mentions: ["--advertise", "0.0.0.0"]),
         Refusal(argv: ["--gossip", "0.0.0.0:7946"], env: ["GLB_GOSSIP_KEY": key], mentions: ["--gossip", "--advertise"]),

@@ -88,6 +88,7 @@ final class Agent: Sendable {
             configuration.accessLogSampleRate = config.accessLogSampleRate
             configuration.trustedProxies = config.trustedProxies
             if let limit = config.httpMaxBody { configuration.maxRequestBodyBytes = limit }
+            if let idle = config.httpPoolIdle { configuration.maxIdlePerUpstream = idle }
             configuration.httpsAddress = config.https
             configuration.certificates = certificates
             configuration.upstreamTrustRootsFile = config.upstreamCA

@@ -31,6 +31,8 @@ struct AgentConfig: Sendable {
     var accessLogSampleRate = 0.0
     /// Proxied request bodies larger than this get 413; nil streams any size (memory stays bounded).
     var httpMaxBody: Int?
+    /// --http-pool-idle: idle keep-alive connections kept per origin address per loop.
+    var httpPoolIdle: Int?
     /// Where this node gossips (UDP); nil: a single node, no gossip.
     var gossip: SocketAddress?
     /// Other members' gossip addresses to join through.
@@ -91,6 +93,8 @@ struct AgentConfig: Sendable {
         .init("loops", value: "N", env: "GLB_LOOPS", help: "event-loop threads (default: one per CPU)"),
         .init("log-level", value: "LEVEL", env: "GLB_LOG_LEVEL", help: "debug, info, warning or error (default info)"),
         .init("http-max-body", value: "BYTES", env: "GLB_HTTP_MAX_BODY", help: "proxied request bodies over this many bytes get 413 (default: no limit; bodies stream)"),
+        .init("http-pool-idle", value: "N", env: "GLB_HTTP_POOL_IDLE",
+              help: "idle keep-alive connections kept per origin address per event loop (default 256; 0 closes each after use)"),
         .init("access-log", value: "RATE", env: "GLB_ACCESS_LOG", help: "share of proxied requests logged as JSON lines, 0 to 1 (default 0)"),
         .init("shutdown-grace", value: "SECONDS", env: "GLB_SHUTDOWN_GRACE", help: "how long SIGTERM waits for in-flight requests (default 10)"),
         .init("gossip", value: "ADDR:PORT", env: "GLB_GOSSIP", help: "gossip with other nodes over UDP here (default: off, a single node)"),
@@ -166,6 +170,7 @@ struct AgentConfig: Sendable {
         }
         if let rate = try args.decimal("access-log", in: 0...1) { accessLogSampleRate = rate }
         httpMaxBody = try args.integer("http-max-body", in: 1...(1 << 50))
+        httpPoolIdle = try args.integer("http-pool-idle", in: 0...100_000)
         if let grace = try args.decimal("shutdown-grace", in: 0...3600) { shutdownGrace = .milliseconds(Int64(grace * 1000)) }
         try parseGossip(args, environment: environment)
         if let mode = args.value("health-quorum") {

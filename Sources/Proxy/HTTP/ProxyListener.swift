@@ -31,7 +31,7 @@ final class ProxyListener: Selectable {
         // ready sockets, so a burst is neither lost nor able to starve open connections.
         let accepted: (fd: CInt, peer: SocketAddress?)?
         do {
-            accepted = try Socket.accept(descriptor)
+            accepted = try state.proxy.configuration.accept(descriptor)
         } catch {
             // A failure that concerns one connection: the next wake-up tries the next one.
             guard error.isResourceShortage else { return }
