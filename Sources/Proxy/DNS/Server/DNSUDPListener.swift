@@ -99,7 +99,12 @@ extension DNSUDPListener {
             while true {
                 let received = cglb_udp_batch_receive(descriptor, batch, 1)
                 if listener.isStopping { return }
-                guard received > 0 else { continue }     // an error the next receive will not repeat
+                guard received > 0 else {
+                    // 0: nothing after all. Below 0: ENOMEM and the like pass; an error that
+                    // persists must not spin a core, so wait a millisecond before the next try.
+                    if received < 0 { usleep(1000) }
+                    continue
+                }
                 // One atomic load per batch picks up a new snapshot (DESIGN.md "Data flow").
                 publisher.refresh(&snapshot)
                 answer(received, on: descriptor)
