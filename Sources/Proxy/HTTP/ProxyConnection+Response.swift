@@ -67,7 +67,7 @@ extension ProxyConnection {
             // RFC 9110 §7.8: after 101 both connections carry the new protocol: tunnel the bytes.
             phase = .tunnel
             finishMetrics(status: 101, now: now)
-            cancelTimerForTunnel(now: now)
+            startTunnelDeadline(now: now)
             return
         }
         if exchange.responseChunked { HTTPWriter.writeLastChunk(into: &outbound) }
@@ -156,7 +156,7 @@ extension ProxyConnection {
 
     // MARK: Tunnel
 
-    private func cancelTimerForTunnel(now: Instant) {
+    private func startTunnelDeadline(now: Instant) {
         // A tunnel lives as long as both sides want it; the idle timeout still ends a dead one.
         setDeadline(.idle, now + state.configuration.idleTimeout, now: now)
     }
