@@ -5,7 +5,7 @@ import Glibc
 
 // A write to a reset socket must be an error, not a dead process (TOOLCHAIN.md pitfall 9).
 signal(SIGPIPE, SIG_IGN)
-// Before any thread exists, so every thread inherits the blocked mask (see ProcessSignals).
+// First, so a SIGTERM, SIGINT or SIGHUP however early is forwarded, never lost (see ProcessSignals).
 ProcessSignals.install()
 
 let cli = CLI(console: StandardConsole(), environment: ProcessInfo.processInfo.environment)
