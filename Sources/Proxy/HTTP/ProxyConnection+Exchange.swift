@@ -29,6 +29,10 @@ struct Exchange {
     var responseStarted = false
     var status = 0
     var responseChunked = false
+    /// The origin will keep its connection open after this response: HTTP/1.1 without
+    /// `Connection: close`, or HTTP/1.0 with `Connection: keep-alive` (RFC 9112 §9.3). A response
+    /// that says otherwise is followed by the origin's close, so its connection is never pooled.
+    var responseKeepAlive = false
     var closeAfter = false
     var bytesIn = 0
     var bytesOut = 0

@@ -44,6 +44,7 @@ extension ProxyConnection {
         }
         exchange.responseStarted = true
         exchange.status = head.status
+        exchange.responseKeepAlive = head.keepAlive
         state.record(head.status >= 500 ? .serverError : .success, endpoint: exchange.endpoint, service: exchange.service, now: now)
         let toHTTP10 = exchange.requestHTTP10
         var chunked = false
@@ -71,8 +72,8 @@ extension ProxyConnection {
             return
         }
         if exchange.responseChunked { HTTPWriter.writeLastChunk(into: &outbound) }
-        let reusable = exchange.requestDone && upstream.inbound.isEmpty && !upstream.readClosed
-            && upstream.isAtResponseBoundary
+        let reusable = exchange.requestDone && exchange.responseKeepAlive && upstream.inbound.isEmpty
+            && !upstream.readClosed && upstream.isAtResponseBoundary
         finish(reusable: reusable, now: now)
     }
 

@@ -13,6 +13,8 @@ final class RawOrigin: Sendable {
     private let fd: CInt
     private let stopped = Atomic<Bool>(false)
     let accepted = Atomic<Int>(0)
+    /// Connections open now, so that `kill()` can cut them.
+    private let open = Mutex<Set<CInt>>([])
 
     init(_ handler: @escaping @Sendable (RawOriginConnection) throws -> Void) throws {
         fd = try Socket.listenTCP(SocketAddress(ip: .v4(0x7F00_0001), port: 0), reusePort: false)
@@ -21,11 +23,14 @@ final class RawOrigin: Sendable {
         Thread { [self] in
             while !self.stopped.load(ordering: .acquiring) {
                 var pfd = pollfd(fd: listener, events: CShort(POLLIN), revents: 0)
-                guard poll(&pfd, 1, 50) > 0, let (client, _) = (try? Socket.accept(listener)) ?? nil else { continue }
+                guard poll(&pfd, 1, 50) > 0, !self.stopped.load(ordering: .acquiring),
+                      let (client, _) = (try? Socket.accept(listener)) ?? nil else { continue }
                 self.accepted.wrappingAdd(1, ordering: .relaxed)
+                self.open.withLock { _ = $0.insert(client) }
                 Thread {
                     let connection = RawOriginConnection(fd: client)
                     try? handler(connection)
+                    self.open.withLock { _ = $0.remove(client) }
                     closeDescriptor(client)
                 }.start()
             }
@@ -34,6 +39,17 @@ final class RawOrigin: Sendable {
     }
 
     func stop() { stopped.store(true, ordering: .releasing) }
+
+    /// A hard kill, as `kill -9` looks from outside: new connections are refused from now on
+    /// (Linux: a listener shut down stops listening) and every open connection is cut in the
+    /// middle of whatever it was doing.
+    func kill() {
+        stopped.store(true, ordering: .releasing)
+        Glibc.shutdown(fd, CInt(SHUT_RDWR))
+        open.withLock { fds in
+            for client in fds { Glibc.shutdown(client, CInt(SHUT_RDWR)) }
+        }
+    }
 }
 
 /// One accepted connection of a `RawOrigin`.
