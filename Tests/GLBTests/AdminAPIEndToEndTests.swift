@@ -60,10 +60,18 @@ import Testing
         BadWrite(name: "unknown nested field", method: "PUT", path: "/v1/services/api", body: #"{"zone":"glb.example.","check":{"intervall_ms":5}}"#, contentType: nil, status: 400, field: "check.intervall_ms"),
         BadWrite(name: "not JSON content type", method: "PUT", path: "/v1/services/api", body: "zone=x", contentType: "text/plain", status: 415, field: nil),
         BadWrite(name: "body is an array", method: "PUT", path: "/v1/services/api", body: "[]", contentType: nil, status: 400, field: nil),
+        BadWrite(name: "body is null", method: "PUT", path: "/v1/services/www/clusters/us", body: "null", contentType: nil, status: 400, field: nil),
+        BadWrite(name: "body is a number", method: "PUT", path: "/v1/zones/glb.example.", body: "42", contentType: nil, status: 400, field: nil),
+        BadWrite(name: "body is a truncated object", method: "PUT", path: "/v1/services/api", body: #"{"zone":"#, contentType: nil, status: 400, field: nil),
         BadWrite(name: "POST is not a method here", method: "POST", path: "/v1/services/api", body: "{}", contentType: nil, status: 405, field: nil),
         BadWrite(name: "delete of an unknown cluster", method: "DELETE", path: "/v1/services/www/clusters/zz", body: "", contentType: nil, status: 404, field: nil),
         BadWrite(name: "delete of a zone in use", method: "DELETE", path: "/v1/zones/glb.example.", body: "", contentType: nil, status: 409, field: nil),
     ]
+
+    /// A Swift type name or debug description that leaked into a message meant for people.
+    static func showsSwiftInternals(_ message: String) -> Bool {
+        ["Error(", "APIError", "StoreError", "Failure(", "Optional(", "status: ", "Swift."].contains { message.contains($0) }
+    }
 
     @Test(arguments: badWrites)
     func aBadWriteGetsA4xxWithAMessageAndChangesNothing(_ bad: BadWrite) async throws {
@@ -80,7 +88,9 @@ import Testing
         let headers = bad.contentType.map { [(name: "Content-Type", value: $0)] } ?? []
         let answer = try await agent.request(bad.method, bad.path, body: bad.body, headers: headers)
         #expect(answer.status == bad.status)
-        #expect(answer.json?["error"]?.stringValue?.isEmpty == false, "every error carries a message")
+        let message = answer.json?["error"]?.stringValue ?? ""
+        #expect(!message.isEmpty, "every error carries a message")
+        #expect(!Self.showsSwiftInternals(message), "errors are for people: \(message)")
         if let field = bad.field { #expect(answer.json?["field"]?.stringValue == field) }
         if bad.status == 405 { #expect(answer.response.header("Allow") == "GET, PUT, DELETE") }
 

@@ -107,4 +107,71 @@ import Glibc
         #expect(child.process.terminationStatus == 2)
         #expect(child.readRest().contains("--dns"))
     }
+
+    /// Runs `glb` with `arguments` to its exit; returns the status and what it printed. A child
+    /// still running after 20 s is killed (status 9 then), so a refusal that never comes fails
+    /// the test instead of hanging it.
+    static func runToExit(_ arguments: [String]) async throws -> (status: Int32, log: String) {
+        let child = try Child(arguments)
+        let process = child.process
+        DispatchQueue.global().asyncAfter(deadline: .now() + 20) {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        let log = try await offPool { () -> String in
+            let log = child.readRest()
+            child.process.waitUntilExit()
+            return log
+        }
+        return (child.process.terminationStatus, log)
+    }
+
+    static func stop(_ child: Child) async throws {
+        kill(child.process.processIdentifier, SIGTERM)
+        try await offPool { child.process.waitUntilExit() }
+    }
+
+    @Test func aSecondAgentOnTheSameDataDirectoryRefusesToStart() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (first, address) = try await Self.start(dir.path)
+        let second = try await Self.runToExit(["agent", "--data", dir.path, "--admin", "127.0.0.1:0", "--loops", "1"])
+        #expect(second.status == 2)
+        #expect(second.log.contains("another glb agent (pid \(first.process.processIdentifier)) is using this data directory"), "\(second.log)")
+        #expect(try await Self.send("GET", "/healthz", to: address).status == 200, "the first agent is untouched")
+        try await Self.stop(first)
+        // Once the first has stopped, the directory is free again.
+        let (third, _) = try await Self.start(dir.path)
+        try await Self.stop(third)
+    }
+
+    @Test func aSecondAgentOnPortsAnotherAgentHoldsRefusesToStartAndNamesThePort() async throws {
+        let dir = try TempDirectory(), other = try TempDirectory()
+        defer { dir.remove(); other.remove() }
+        let first = try Child(["agent", "--data", dir.path, "--zone", "glb.example.", "--admin", "127.0.0.1:0", "--dns", "127.0.0.1:0",
+                               "--http", "127.0.0.1:0", "--node", "n1", "--loops", "1"])
+        let admin = try await offPool { try first.waitUntilReady() }
+        let ready = try #require(first.log.split(separator: "\n").first { $0.contains("glb agent ready") })
+        let json = try JSONParser.parse(String(ready))
+        let dns = try #require(json["dns"]?.stringValue), http = try #require(json["http"]?.stringValue)
+
+        for (flag, address, transport) in [("--dns", dns, "UDP"), ("--http", http, "TCP"), ("--admin", "\(admin)", "TCP")] {
+            var arguments = ["agent", "--data", other.path, "--admin", "127.0.0.1:0", "--loops", "1"]
+            if flag == "--admin" { arguments[4] = address } else { arguments += [flag, address] }
+            let second = try await Self.runToExit(arguments)
+            #expect(second.status == 2, "\(flag)")
+            #expect(second.log.contains("\(flag) \(address): the port is already in use (\(transport))"), "\(second.log)")
+        }
+        #expect(try await Self.send("GET", "/healthz", to: admin).status == 200, "the first agent is untouched")
+        try await Self.stop(first)
+    }
+
+    @Test func anUnusableDataDirectoryIsAConfigError() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let file = dir.path + "/a-file"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+        let result = try await Self.runToExit(["agent", "--data", file + "/glb-data", "--admin", "127.0.0.1:0"])
+        #expect(result.status == 2)
+        #expect(result.log.contains("--data: cannot create"))
+    }
 }

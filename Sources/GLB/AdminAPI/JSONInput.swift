@@ -21,11 +21,13 @@ struct JSONInput {
     /// Parses a request body. An empty body reads as `{}`.
     static func body(_ bytes: [UInt8]) throws(APIError) -> JSONInput {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return try JSONInput(.object([])) }
+        let value: JSONValue
         do {
-            return try JSONInput(try JSONParser.parse(bytes))
+            value = try JSONParser.parse(bytes)
         } catch {
-            throw .badRequest("the request body is not valid JSON: \(error)")
+            throw .badRequest("the request body is not valid JSON: \(error.message) at byte \(error.offset)")
         }
+        return try JSONInput(value)
     }
 
     private mutating func raw(_ key: String) -> JSONValue? {

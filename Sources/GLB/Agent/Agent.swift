@@ -49,6 +49,10 @@ final class Agent: Sendable {
     func run(until shutdown: @escaping @Sendable () async -> Void,
              onReady: @Sendable (Endpoints) -> Void = { _ in }) async throws {
         let started = clock.now
+        try makeDataDirectory()
+        let lock = try DataDirectoryLock(directory: config.dataDirectory)
+        defer { lock.release() }
+        try refuseTakenAddresses()
         let store = try openStore()
         defer { Task { await store.close() } }
         try await ensureZones(store)
@@ -105,7 +109,10 @@ final class Agent: Sendable {
 
         let ingress = proxy == nil ? nil : config.advertisedAddress
         if proxy != nil, ingress == nil {
-            logger.warning("no address to answer proxy-mode services with for this node: set --advertise", ["http": "\(config.http.map { "\($0)" } ?? "-")"])
+            // Only "mode": "proxy" services answer with node addresses; say so, so that an
+            // operator without them can ignore this.
+            logger.warning("services in proxy mode will not be answered with this node: its proxy listens on a wildcard address; set --advertise IP",
+                           ["http": "\(config.http.map { "\($0)" } ?? "-")", "https": "\(config.https.map { "\($0)" } ?? "-")"])
         }
         let metadata = NodeMetadata(dns: dns?.address.map { "\($0)" }, http: proxy?.address.map { "\($0)" }, ingress: ingress.map { "\($0)" },
                                     config: await routing.currentConfig.map { $0.version.description }, location: config.location)
@@ -283,9 +290,9 @@ final class Agent: Sendable {
         }
     }
 
-    private func openStore() throws -> Store {
+    /// mkdir -p, mode 0700 (the store holds tokens' audit trail and the whole config).
+    private func makeDataDirectory() throws {
         let directory = config.dataDirectory
-        // mkdir -p, mode 0700 (the store holds tokens' audit trail and the whole config).
         var path = directory.hasPrefix("/") ? "" : "."
         for component in directory.split(separator: "/") {
             path += "/" + component
@@ -293,10 +300,28 @@ final class Agent: Sendable {
                 throw AgentError("--data: cannot create \(directory): \(String(cString: strerror(errno)))")
             }
         }
+    }
+
+    private func openStore() throws -> Store {
+        let directory = config.dataDirectory
         do {
             return try Store(path: directory + "/glb.sqlite", nodeID: config.node, clock: clock)
         } catch {
             throw AgentError("--data: cannot open the store in \(directory): \(error)")
+        }
+    }
+
+    /// Refuses to start when another process already listens on any address this agent is
+    /// configured for. The listeners use SO_REUSEPORT, which would otherwise let a second agent
+    /// join the first one's port group and take half its queries and connections.
+    private func refuseTakenAddresses() throws {
+        var claims: [(flag: String, address: SocketAddress, datagram: Bool)] = [("--admin", config.admin, false)]
+        if let dns = config.dns { claims += [("--dns", dns, true), ("--dns", dns, false)] }
+        if let http = config.http { claims.append(("--http", http, false)) }
+        if let https = config.https { claims.append(("--https", https, false)) }
+        if let gossip = config.gossip { claims += [("--gossip", gossip, true), ("--gossip", gossip, false)] }
+        for claim in claims where Socket.addressInUse(claim.address, datagram: claim.datagram) {
+            throw AgentError("\(claim.flag) \(claim.address): the port is already in use (\(claim.datagram ? "UDP" : "TCP")) by another process, perhaps another glb agent; stop it or choose another address")
         }
     }
 

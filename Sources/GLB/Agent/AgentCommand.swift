@@ -21,8 +21,10 @@ struct AgentCommand {
                 _ = await signals.next()
             })
         } catch let error as AgentError {
+            // Every AgentError names the flag or file to change: a configuration error (exit 2),
+            // as the README's exit codes say.
             console.err("glb agent: \(error)")
-            return .failure
+            return .usage
         }
         return .success
     }

@@ -192,10 +192,11 @@ struct AgentConfig: Sendable {
         try parseTLS(args)
     }
 
-    /// The address this node is answered with in proxy mode, when it has one.
+    /// The address this node is answered with in proxy mode, when it has one: --advertise, else
+    /// the first specific address among --http, --https and --gossip.
     var advertisedAddress: IPAddress? {
         if let advertise { return advertise }
-        for address in [http, gossip].compactMap({ $0 }) where !address.ip.isUnspecified { return address.ip }
+        for address in [http, https, gossip].compactMap({ $0 }) where !address.ip.isUnspecified { return address.ip }
         return nil
     }
 

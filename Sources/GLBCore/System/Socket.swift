@@ -48,6 +48,25 @@ package enum Socket {
         }
     }
 
+    /// Whether some socket already holds `address` (TCP listening, or UDP bound), found by binding
+    /// a probe socket without SO_REUSEPORT and closing it. Our listeners set SO_REUSEPORT so that
+    /// each loop can bind its own socket, and Linux lets any process of the same user join such a
+    /// group (socket(7)): without this check a second agent would silently share the first one's
+    /// ports and each would get half of the traffic. The probe has SO_REUSEADDR for TCP, so a port
+    /// left in TIME_WAIT by a previous run does not count as taken. Port 0 is never taken.
+    package static func addressInUse(_ address: SocketAddress, datagram: Bool) -> Bool {
+        guard address.port != 0,
+              let fd = try? open(family: address.family, type: CInt(datagram ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue)) else { return false }
+        defer { closeDescriptor(fd) }
+        if !datagram { try? setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1) }
+        do {
+            try bind(fd, address)
+            return false
+        } catch {
+            return error.errno == EADDRINUSE
+        }
+    }
+
     /// A UDP socket bound to `address`: non-blocking, or `blocking` for a thread that does
     /// nothing but wait on it (the DNS UDP readers).
     package static func bindUDP(_ address: SocketAddress, reusePort: Bool, blocking: Bool = false) throws(SystemError) -> CInt {
