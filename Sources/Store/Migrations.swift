@@ -115,7 +115,7 @@ enum Migrations {
         ) STRICT;
         CREATE INDEX health_events_target ON health_events (target, id);
         """,
-        // 4: https clusters (issue 6): the proxy speaks TLS to them, with SNI and verification.
+        // 4: https clusters: the proxy speaks TLS to them, with SNI and verification.
         """
         ALTER TABLE clusters ADD COLUMN tls INTEGER NOT NULL DEFAULT 0 CHECK (tls IN (0, 1));
         ALTER TABLE clusters ADD COLUMN tls_server_name TEXT;
@@ -125,6 +125,27 @@ enum Migrations {
         """
         ALTER TABLE clusters ADD COLUMN countries TEXT NOT NULL DEFAULT '[]';
         ALTER TABLE clusters ADD COLUMN continents TEXT NOT NULL DEFAULT '[]';
+        """,
+        // 6: partial updates (PATCH) are audited as `patch`. SQLite cannot alter a CHECK
+        // constraint, so the table is rebuilt (https://sqlite.org/lang_altertable.html#otheralter);
+        // ids are kept, and the rename carries the AUTOINCREMENT counter with it.
+        """
+        CREATE TABLE audit_new (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at_ms INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            source TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('put', 'patch', 'delete')),
+            entity TEXT NOT NULL,
+            key TEXT NOT NULL,
+            old_value TEXT,
+            new_value TEXT
+        ) STRICT;
+        INSERT INTO audit_new (id, at_ms, actor, source, action, entity, key, old_value, new_value)
+            SELECT id, at_ms, actor, source, action, entity, key, old_value, new_value FROM audit;
+        DROP TABLE audit;
+        ALTER TABLE audit_new RENAME TO audit;
+        CREATE INDEX audit_entity_key ON audit (entity, key, id);
         """,
     ]
 

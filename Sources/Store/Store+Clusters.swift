@@ -18,7 +18,7 @@ extension Store {
 
     /// Creates or replaces a cluster (and brings back a deleted one). Its service must be live:
     /// otherwise `.notFound` with field `service`.
-    package func putCluster(_ cluster: Cluster, context: WriteContext) throws(StoreError) -> WriteOutcome<Cluster> {
+    package func putCluster(_ cluster: Cluster, context: WriteContext, action: String = "put") throws(StoreError) -> WriteOutcome<Cluster> {
         var cluster = try validate(cluster)
         return try write { version throws(StoreError) -> WriteOutcome<Cluster> in
             guard try service(named: cluster.service) != nil else {
@@ -45,7 +45,7 @@ extension Store {
                  cluster.longitude.map { .real($0) } ?? .null, version.sqlValue, .text(nodeID),
                  .integer(cluster.tls ? 1 : 0), cluster.tlsServerName.map { .text($0) } ?? .null, .integer(cluster.tlsVerify ? 1 : 0)])
             try writeGeoLists(cluster)
-            try audit(context, action: "put", entity: "cluster", key: cluster.key, old: previous, new: cluster)
+            try audit(context, action: action, entity: "cluster", key: cluster.key, old: previous, new: cluster)
             return WriteOutcome(record: cluster, created: previous == nil, previous: previous)
         }
     }

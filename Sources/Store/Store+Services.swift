@@ -14,7 +14,7 @@ extension Store {
 
     /// Creates or replaces a service (and brings back a deleted one). Its zone must be live:
     /// otherwise `.invalid` with field `zone`.
-    package func putService(_ service: Service, context: WriteContext) throws(StoreError) -> WriteOutcome<Service> {
+    package func putService(_ service: Service, context: WriteContext, action: String = "put") throws(StoreError) -> WriteOutcome<Service> {
         var service = try validate(service)
         return try write { version throws(StoreError) -> WriteOutcome<Service> in
             guard try zone(named: service.zone) != nil else {
@@ -35,7 +35,7 @@ extension Store {
                 [.text(service.name), .text(service.zone), .text(service.policy.rawValue), .integer(Int64(service.ttl)),
                  .text(service.mode.rawValue), .integer(service.failClosed ? 1 : 0), .integer(Int64(service.answers)),
                  .text(try JSONText.encode(service.check)), version.sqlValue, .text(nodeID)])
-            try audit(context, action: "put", entity: "service", key: service.name, old: previous, new: service)
+            try audit(context, action: action, entity: "service", key: service.name, old: previous, new: service)
             return WriteOutcome(record: service, created: previous == nil, previous: previous)
         }
     }

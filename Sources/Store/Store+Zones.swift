@@ -13,7 +13,7 @@ extension Store {
     }
 
     /// Creates or replaces a zone (and brings back a deleted one).
-    package func putZone(_ zone: Zone, context: WriteContext) throws(StoreError) -> WriteOutcome<Zone> {
+    package func putZone(_ zone: Zone, context: WriteContext, action: String = "put") throws(StoreError) -> WriteOutcome<Zone> {
         var zone = try validate(zone)
         return try write { version throws(StoreError) -> WriteOutcome<Zone> in
             let previous = try zoneRow(named: zone.name).flatMap { $0.deleted ? nil : $0.zone }
@@ -30,7 +30,7 @@ extension Store {
                 [.text(zone.name), .integer(Int64(zone.ttl)), .integer(Int64(zone.negativeTTL)),
                  .text(try JSONText.encode(zone.nameservers)), .text(zone.hostmaster), version.sqlValue, .text(nodeID),
                  .text(try JSONText.encode(zone.glue))])
-            try audit(context, action: "put", entity: "zone", key: zone.name, old: previous, new: zone)
+            try audit(context, action: action, entity: "zone", key: zone.name, old: previous, new: zone)
             return WriteOutcome(record: zone, created: previous == nil, previous: previous)
         }
     }

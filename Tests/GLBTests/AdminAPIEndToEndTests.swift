@@ -92,7 +92,7 @@ import Testing
         #expect(!message.isEmpty, "every error carries a message")
         #expect(!Self.showsSwiftInternals(message), "errors are for people: \(message)")
         if let field = bad.field { #expect(answer.json?["field"]?.stringValue == field) }
-        if bad.status == 405 { #expect(answer.response.header("Allow") == "GET, PUT, DELETE") }
+        if bad.status == 405 { #expect(answer.response.header("Allow") == "GET, PUT, PATCH, DELETE") }
 
         let after = try await agent.request("GET", "/v1/services/www/clusters")
         #expect(after.json == before.json, "a rejected write changes nothing")

@@ -30,6 +30,34 @@ import Testing
         }
     }
 
+    /// Migration 6 rebuilds the audit table to allow `patch`: a file at schema 5 keeps every
+    /// entry with its id, and new ids carry on after the old ones.
+    @Test func theAuditRebuildKeepsEveryEntryAndItsIDs() async throws {
+        let directory = try TempDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/old.sqlite"
+        let connection = try Connection(path: path)
+        for number in 1...5 { try connection.execute(Migrations.all[number - 1]) }
+        try connection.execute("PRAGMA user_version = 5")
+        for id in [7, 9] {
+            try connection.execute("INSERT INTO audit (id, at_ms, actor, source, action, entity, key, old_value, new_value) VALUES (\(id), 1, 'a', 's', 'put', 'zone', 'z.', NULL, '{}')")
+        }
+        connection.close()
+
+        let store = try Store(path: path, nodeID: "n1", clock: ManualClock())
+        #expect(try await store.pragma("user_version") == String(Migrations.latest))
+        _ = try await store.putZone(Zone(name: "glb.example.", nameservers: ["ns1.glb.example."]), context: WriteContext(actor: "t", source: "t"))
+        _ = try await store.patchZone(named: "glb.example.", context: WriteContext(actor: "t", source: "t")) { zone in
+            var zone = zone
+            zone.ttl = 600
+            return zone
+        }
+        let entries = try await store.auditLog(limit: 10)
+        #expect(entries.map(\.id).sorted() == [7, 9, 10, 11])
+        #expect(entries.map(\.action).sorted() == ["patch", "put", "put", "put"])
+        await store.close()
+    }
+
     @Test func aFileFromANewerGLBIsRefused() async throws {
         let fixture = try StoreFixture()
         defer { fixture.directory.remove() }

@@ -3,10 +3,17 @@ import Store
 
 /// PUT handlers: read the body field by field (so every mistake names its field and unknown
 /// fields are refused), build the store record, and let the store validate and commit it.
-/// 201 when the PUT created the thing, 200 when it replaced it.
+/// 201 when the PUT created the thing, 200 when it replaced it. A PUT replaces the whole record:
+/// a field left out takes its default. PATCH (AdminAPI+Patch.swift) changes only what it names.
 extension AdminAPI {
     func putZone(_ name: String, _ body: [UInt8], _ context: WriteContext) async throws -> HTTPResponse {
         var input = try JSONInput.body(body)
+        let zone = try Self.zone(name, from: &input)
+        return try await commit { () async throws(StoreError) in try await store.putZone(zone, context: context) }
+    }
+
+    /// A zone from a whole document (a PUT body, or a record with a merge patch applied).
+    static func zone(_ name: String, from input: inout JSONInput) throws(APIError) -> Zone {
         input.ignoreServerFields()
         if let bodyName = try input.string("name"), Self.zoneName(bodyName) != name {
             throw APIError.badRequest("name \"\(bodyName)\" does not match the zone in the path", field: "name")
@@ -15,11 +22,17 @@ extension AdminAPI {
                         nameservers: try input.strings("nameservers") ?? [], hostmaster: try input.string("hostmaster"),
                         glue: try input.stringLists("glue") ?? [:])
         try input.finish()
-        return try await commit { () async throws(StoreError) in try await store.putZone(zone, context: context) }
+        return zone
     }
 
     func putService(_ name: String, _ body: [UInt8], _ context: WriteContext) async throws -> HTTPResponse {
         var input = try JSONInput.body(body)
+        let service = try Self.service(name, from: &input)
+        return try await commit { () async throws(StoreError) in try await store.putService(service, context: context) }
+    }
+
+    /// A service from a whole document; fields left out take their defaults.
+    static func service(_ name: String, from input: inout JSONInput) throws(APIError) -> Service {
         input.ignoreServerFields()
         if let bodyName = try input.string("name"), bodyName != name {
             throw APIError.badRequest("name \"\(bodyName)\" does not match the service in the path", field: "name")
@@ -42,11 +55,17 @@ extension AdminAPI {
             failClosed: try input.bool("fail_closed") ?? false, answers: try input.int("answers") ?? 1, check: check)
         _ = try input.string("fqdn")        // echoed back by GET; accepted so a GET body can be PUT again
         try input.finish()
-        return try await commit { () async throws(StoreError) in try await store.putService(service, context: context) }
+        return service
     }
 
     func putCluster(service: String, name: String, _ body: [UInt8], _ context: WriteContext) async throws -> HTTPResponse {
         var input = try JSONInput.body(body)
+        let cluster = try Self.cluster(service: service, name: name, from: &input)
+        return try await commit { () async throws(StoreError) in try await store.putCluster(cluster, context: context) }
+    }
+
+    /// A cluster from a whole document; fields left out take their defaults.
+    static func cluster(service: String, name: String, from input: inout JSONInput) throws(APIError) -> Cluster {
         input.ignoreServerFields()
         if let bodyName = try input.string("name"), bodyName != name {
             throw APIError.badRequest("name \"\(bodyName)\" does not match the cluster in the path", field: "name")
@@ -72,7 +91,7 @@ extension AdminAPI {
         cluster.countries = try input.strings("countries") ?? []
         cluster.continents = try input.strings("continents") ?? []
         try input.finish()
-        return try await commit { () async throws(StoreError) in try await store.putCluster(cluster, context: context) }
+        return cluster
     }
 
     func putCanary(service: String, _ body: [UInt8], _ context: WriteContext) async throws -> HTTPResponse {

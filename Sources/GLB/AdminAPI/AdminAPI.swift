@@ -93,6 +93,8 @@ struct AdminAPI: HTTPHandler {
             return Self.json(200, try Self.value(zone))
         case (.zone, "PUT"):
             return try await putZone(Self.zoneName(parameters[0]), request.body, context)
+        case (.zone, "PATCH"):
+            return try await patchZone(Self.zoneName(parameters[0]), request.body, context)
         case (.zone, _):
             guard let zone = try await store.deleteZone(named: Self.zoneName(parameters[0]), context: context) else { throw APIError.notFound("zone \"\(parameters[0])\" not found") }
             return Self.json(200, try Self.value(zone))
@@ -104,6 +106,8 @@ struct AdminAPI: HTTPHandler {
             return Self.json(200, try Self.serviceValue(service))
         case (.service, "PUT"):
             return try await putService(parameters[0], request.body, context)
+        case (.service, "PATCH"):
+            return try await patchService(parameters[0], request.body, context)
         case (.service, _):
             guard let service = try await store.deleteService(named: parameters[0], context: context) else { throw APIError.notFound("service \"\(parameters[0])\" not found") }
             return Self.json(200, try Self.serviceValue(service))
@@ -137,6 +141,8 @@ struct AdminAPI: HTTPHandler {
             return Self.json(200, try Self.value(cluster))
         case (.cluster, "PUT"):
             return try await putCluster(service: parameters[0], name: parameters[1], request.body, context)
+        case (.cluster, "PATCH"):
+            return try await patchCluster(service: parameters[0], name: parameters[1], request.body, context)
         case (.cluster, _):
             guard let cluster = try await store.deleteCluster(service: parameters[0], name: parameters[1], context: context) else {
                 throw APIError.notFound("cluster \"\(parameters[1])\" of service \"\(parameters[0])\" not found")

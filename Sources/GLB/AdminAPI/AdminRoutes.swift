@@ -34,7 +34,8 @@ enum AdminRoute: CaseIterable, Sendable {
 
     var methods: [String] {
         switch self {
-        case .zone, .service, .cluster, .canary: ["GET", "PUT", "DELETE"]
+        case .zone, .service, .cluster: ["GET", "PUT", "PATCH", "DELETE"]
+        case .canary: ["GET", "PUT", "DELETE"]
         case .canaryPromote: ["POST"]
         default: ["GET"]
         }

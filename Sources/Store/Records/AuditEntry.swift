@@ -9,7 +9,7 @@ package struct AuditEntry: Sendable, Equatable, Codable {
     package var actor: String
     /// From where: the remote address of the request.
     package var source: String
-    /// `put` or `delete`.
+    /// `put`, `patch` or `delete` (and `promote`, `clear` for canaries, `seed` for zones the agent made).
     package var action: String
     /// `zone`, `service`, `cluster`, `canary` or `node`.
     package var entity: String
