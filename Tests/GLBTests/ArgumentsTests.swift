@@ -95,7 +95,7 @@ import Testing
     static let numbers: [Number] = [
         Number(text: "1", value: 1), Number(text: "65535", value: 65535), Number(text: "0", value: nil),
         Number(text: "65536", value: nil), Number(text: "-1", value: nil), Number(text: "8o", value: nil),
-        Number(text: "1.5", value: nil), Number(text: "", value: nil),
+        Number(text: "1.5", value: nil), Number(text: "", value: nil), Number(text: "99999999999999999999999", value: nil),
     ]
 
     @Test(arguments: numbers)
@@ -104,7 +104,10 @@ import Testing
         if let value = n.value {
             #expect(try args.integer("port", in: 1...65535) == value)
         } else {
-            #expect(throws: UsageError("--port must be a whole number from 1 to 65535, got \(n.text)")) { try args.integer("port", in: 1...65535) }
+            // A number out of range is told its range; only what is not a number is told so.
+            let numeric = !n.text.isEmpty && n.text.drop { $0 == "-" }.allSatisfy(\.isNumber)
+            let expected = numeric ? "--port must be from 1 to 65535, got \(n.text)" : "--port must be a whole number from 1 to 65535, got \(n.text)"
+            #expect(throws: UsageError(expected)) { try args.integer("port", in: 1...65535) }
         }
     }
 

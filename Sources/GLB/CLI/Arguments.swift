@@ -91,7 +91,9 @@ struct Arguments {
     func integer(_ name: String, in range: ClosedRange<Int>) throws(UsageError) -> Int? {
         guard let text = value(name) else { return nil }
         guard let number = Int(text), range.contains(number) else {
-            throw UsageError("--\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(text)")
+            // A number too large for Int is still a number: say what range it misses.
+            let numeric = !text.isEmpty && text.drop { $0 == "-" || $0 == "+" }.allSatisfy { ("0"..."9").contains($0) }
+            throw UsageError("--\(name) must be \(numeric ? "" : "a whole number ")from \(range.lowerBound) to \(range.upperBound), got \(text)")
         }
         return number
     }
@@ -120,6 +122,8 @@ struct Arguments {
 /// A mistake in how a command was called: exit status 2 with a usage line.
 struct UsageError: Error, Equatable, CustomStringConvertible {
     let message: String
+    /// The command whose `--help` shows the options at fault (`cluster add`); set by dispatch.
+    var helpCommand: String?
     init(_ message: String) { self.message = message }
     var description: String { message }
 }

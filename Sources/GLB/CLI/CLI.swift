@@ -3,8 +3,8 @@ import GLBCore
 /// The `glb` command: parses the first word and hands the rest to a command.
 ///
 ///     glb agent     run a node
-///     glb service   add | list | show | remove
-///     glb cluster   add | list | show | remove
+///     glb service   add | set | list | show | remove
+///     glb cluster   add | set | list | show | remove
 ///     glb status    services, clusters and health as this node sees them
 ///
 /// Exit codes are in `ExitCode`: 0 done, 2 usage, 3 rejected, 4 not found, 5 unreachable.
@@ -12,8 +12,8 @@ struct CLI {
     let console: any Console
     let environment: [String: String]
     /// Builds the transport for `--admin`/`--token`; tests inject a fake.
-    var makeTransport: (_ admin: String, _ token: String?) -> any AdminTransport = { admin, token in
-        HTTPAdminTransport(address: admin, token: token)
+    var makeTransport: (_ admin: String, _ token: String?, _ trustRoots: String?) -> any AdminTransport = { admin, token, roots in
+        HTTPAdminTransport(address: admin, token: token, trustRoots: roots)
     }
 
     static let version = "0.1.0"
@@ -23,8 +23,8 @@ struct CLI {
 
         commands:
           agent     run a GLB node (DNS, proxy, admin API) on its SQLite store
-          service   add | list | show | remove services
-          cluster   add | list | show | remove a service's clusters
+          service   add | set | list | show | remove services
+          cluster   add | set | list | show | remove a service's clusters
           canary    set | status | promote | abort a service's canary split
           status    services, clusters, weights and health, as the node sees them
           members   the gossip members (nodes) this node sees, with status and RTT
@@ -36,7 +36,8 @@ struct CLI {
 
     /// Options every client command accepts.
     static let clientOptions: [Arguments.OptionSpec] = [
-        .init("admin", value: "ADDR:PORT", env: "GLB_ADMIN", help: "the node's admin API (default 127.0.0.1:9090)"),
+        .init("admin", value: "ADDR:PORT|URL", env: "GLB_ADMIN", help: "the node's admin API: ADDR:PORT, http://HOST:PORT or https://HOST:PORT (default 127.0.0.1:9090)"),
+        .init("admin-ca", value: "FILE", env: "GLB_ADMIN_CA", help: "PEM roots that verify an https:// admin URL (default: the system's)"),
         .init("token", value: "TOKEN", env: "GLB_ADMIN_TOKEN", help: "bearer token for the admin API"),
         .flag("json", help: "print JSON for scripts instead of tables"),
     ]
@@ -74,7 +75,7 @@ struct CLI {
                 return .usage
             }
         } catch let error as UsageError {
-            console.err("glb \(command): \(error.message)\nRun 'glb \(command) --help' for usage.")
+            console.err("glb \(command): \(error.message)\nRun 'glb \(error.helpCommand ?? command) --help' for usage.")
             return .usage
         } catch let error as AdminClient.Failure {
             console.err("glb \(command): \(error.message)")
@@ -90,8 +91,16 @@ struct CLI {
         try Arguments(argv, specs: specs + Self.clientOptions, environment: environment)
     }
 
-    func client(_ args: Arguments) -> AdminClient {
-        AdminClient(transport: makeTransport(args.value("admin") ?? "127.0.0.1:9090", args.value("token")))
+    /// The admin client for `--admin`; a malformed address is a usage error (exit 2), found
+    /// before anything is sent.
+    func client(_ args: Arguments) throws(UsageError) -> AdminClient {
+        let admin = args.value("admin") ?? "127.0.0.1:9090"
+        do {
+            _ = try AdminEndpoint(parsing: admin)
+        } catch {
+            throw UsageError("--admin (or GLB_ADMIN): \(error.message)")
+        }
+        return AdminClient(transport: makeTransport(admin, args.value("token"), args.value("admin-ca")))
     }
 
     /// Prints `value` as JSON when `--json` was given; returns whether it did.
@@ -102,17 +111,27 @@ struct CLI {
     }
 
     /// Runs the verb `argv[0]` names (its first name is the one shown in errors) with the rest.
-    func dispatch(_ argv: [String], usage: String, verbs: [(names: [String], run: ([String]) throws -> ExitCode)]) throws -> ExitCode {
+    /// `glb COMMAND --help` lists every verb with its synopsis; a usage error inside a verb points
+    /// at that verb's own help, which has its options.
+    func dispatch(_ argv: [String], command: String, synopses: [(synopsis: String, help: String)],
+                  verbs: [(names: [String], run: ([String]) throws -> ExitCode)]) throws -> ExitCode {
         let expected = verbs.map { $0.names[0] }.joined(separator: ", ")
         guard let verb = argv.first else { throw UsageError("expected one of \(expected)") }
         if verb == "--help" || verb == "-h" {
-            console.out("usage: \(usage)")
+            let width = synopses.map(\.synopsis.count).max() ?? 0
+            let lines = synopses.map { "  glb \(command) \($0.synopsis.padding(to: width))  \($0.help)" }
+            console.out("usage:\n" + lines.joined(separator: "\n") + "\n\nRun 'glb \(command) VERB --help' for a verb's options.")
             return .success
         }
         guard let match = verbs.first(where: { $0.names.contains(verb) }) else {
             throw UsageError("unknown verb \"\(verb)\": expected one of \(expected)")
         }
-        return try match.run(Array(argv.dropFirst()))
+        do {
+            return try match.run(Array(argv.dropFirst()))
+        } catch var error as UsageError {
+            if error.helpCommand == nil { error.helpCommand = "\(command) \(match.names[0])" }
+            throw error
+        }
     }
 
     func help(_ synopsis: String, _ specs: [Arguments.OptionSpec]) -> ExitCode {

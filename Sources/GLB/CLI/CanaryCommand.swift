@@ -10,8 +10,15 @@ struct CanaryCommand {
         .init("percent", value: "P", help: "share of clients, 0 to 100 (required)"),
     ]
 
+    static let verbs: [(synopsis: String, help: String)] = [
+        ("set SERVICE --cluster NAME --percent P", "send P% of clients to one cluster"),
+        ("status SERVICE", "the current split, if any"),
+        ("promote SERVICE", "the canary takes all new traffic; the others drain"),
+        ("abort SERVICE", "remove the split"),
+    ]
+
     func run(_ argv: [String]) throws -> ExitCode {
-        try cli.dispatch(argv, usage: "glb canary set|status|promote|abort SERVICE ...", verbs: [
+        try cli.dispatch(argv, command: "canary", synopses: Self.verbs, verbs: [
             (["set"], set), (["status", "show"], status), (["promote"], promote), (["abort", "clear"], abort),
         ])
     }
@@ -34,12 +41,14 @@ struct CanaryCommand {
         let args = try cli.parse(argv, [])
         if args.helpRequested { return cli.help("glb canary status SERVICE", []) }
         let service = try Self.service(args)
-        let client = cli.client(args)
+        let client = try cli.client(args)
         // No canary is an answer, not an error, once we know the service itself exists.
         _ = try client.request("GET", "/v1/services/\(AdminClient.segment(service))")
         let answer = Result { () throws(AdminClient.Failure) -> JSONValue in try client.request("GET", Self.path(service)) }
         if case .failure(let failure) = answer, failure.code == .notFound {
-            if args.flag("json") { cli.console.out("null") } else { cli.console.out("service \(service) has no canary") }
+            // The split's own shape with no share, so a script reads `percent` either way.
+            let none: JSONValue = .object([("cluster", .null), ("percent", .number("0")), ("service", .string(service))])
+            if !cli.printJSON(args, none) { cli.console.out("service \(service) has no canary") }
             return .success
         }
         let split = try answer.get()

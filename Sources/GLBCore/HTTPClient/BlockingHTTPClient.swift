@@ -12,6 +12,17 @@ package struct BlockingHTTPClient: Sendable {
         package var description: String { message }
     }
 
+    /// HTTPS: the context whose trust roots verify the server, and the name it must carry (also
+    /// sent as SNI); nil for an IP-literal URL, whose certificate must then name the address.
+    package struct TLS: Sendable {
+        package var context: TLSContext
+        package var serverName: String?
+        package init(context: TLSContext, serverName: String?) {
+            self.context = context
+            self.serverName = serverName
+        }
+    }
+
     package var timeout: Duration
     package var maxResponseBytes: Int
 
@@ -20,8 +31,8 @@ package struct BlockingHTTPClient: Sendable {
         self.maxResponseBytes = maxResponseBytes
     }
 
-    /// Sends one request and reads the whole response.
-    package func send(_ request: HTTPRequest, to address: SocketAddress) throws(Failure) -> HTTPResponse {
+    /// Sends one request and reads the whole response, over TLS when `tls` is given.
+    package func send(_ request: HTTPRequest, to address: SocketAddress, tls: TLS? = nil) throws(Failure) -> HTTPResponse {
         let clock = SystemClock()
         let deadline = clock.now + timeout
         let fd: CInt
@@ -36,6 +47,15 @@ package struct BlockingHTTPClient: Sendable {
         guard pending == 0 else {
             throw Failure(message: "cannot connect to \(address): \(SystemError(call: "connect", errno: pending))")
         }
+        var session: TLSSession?
+        if let tls {
+            guard let client = TLSSession.client(context: tls.context, fd: fd, serverName: tls.serverName, address: address.ip, verify: true) else {
+                throw Failure(message: "cannot start TLS to \(address)")
+            }
+            session = client
+            try drive(fd, until: deadline, clock: clock, doing: "in the TLS handshake with \(address)") { client.handshake() }
+        }
+        defer { session?.shutdown() }
 
         var out = ByteBuffer()
         var headers = request.headers
@@ -51,6 +71,9 @@ package struct BlockingHTTPClient: Sendable {
             throw Failure(message: "cannot write the request: \(error)")
         }
         out.writeBytes(request.body)
+        if let session {
+            try drive(fd, until: deadline, clock: clock, doing: "sending to \(address)") { session.send(&out) }
+        }
         while !out.isEmpty {
             do {
                 if try !Socket.flush(fd, &out) {
@@ -94,6 +117,16 @@ package struct BlockingHTTPClient: Sendable {
                 return response
             case nil:
                 guard !eof else { throw Failure(message: "\(address) closed the connection before a response") }
+                if let session {
+                    var received = 0
+                    try drive(fd, until: deadline, clock: clock, doing: "waiting for \(address)", endOfStream: { eof = true }) {
+                        let step = session.receive(into: &inbound)
+                        if case .done(let n) = step { received = n }
+                        return step
+                    }
+                    if received == 0 { eof = true }
+                    continue
+                }
                 try wait(fd, for: CShort(POLLIN), until: deadline, clock: clock, doing: "waiting for \(address)")
                 do {
                     guard let n = try Socket.read(fd, into: &inbound) else { continue }
@@ -101,6 +134,20 @@ package struct BlockingHTTPClient: Sendable {
                 } catch {
                     throw Failure(message: "reading from \(address) failed: \(error)")
                 }
+            }
+        }
+    }
+
+    /// Repeats a TLS step, waiting for the socket as it asks, until it is done.
+    private func drive(_ fd: CInt, until deadline: Instant, clock: SystemClock, doing what: String,
+                       endOfStream: () -> Void = {}, _ step: () -> TLSStep) throws(Failure) {
+        while true {
+            switch step() {
+            case .done: return
+            case .wantRead: try wait(fd, for: CShort(POLLIN), until: deadline, clock: clock, doing: what)
+            case .wantWrite: try wait(fd, for: CShort(POLLOUT), until: deadline, clock: clock, doing: what)
+            case .endOfStream: endOfStream(); return
+            case .failed(let failure): throw Failure(message: "TLS failed \(what): \(failure)")
             }
         }
     }
