@@ -171,4 +171,28 @@ import Testing
         #expect(answer.node == "n0" && answer.versions["n0"] != nil)
         try await agent.stop()
     }
+
+    /// Two nodes under different gossip keys never meet, and both say why: the one joined drops
+    /// the joiner's packets and logs the reason (once, however many arrive), and the joiner,
+    /// answered by no one, says so with the likely causes.
+    @Test func nodesWithDifferentKeysLogWhyTheyCannotMeet() async throws {
+        let dirA = try TempDirectory(), dirB = try TempDirectory()
+        defer { dirA.remove(); dirB.remove() }
+        let logA = CapturedLog(), logB = CapturedLog()
+        let a = try await RunningAgent.start(dataDirectory: dirA.path, node: "a", gossip: true,
+                                             log: logA) {
+            $0.gossipKeyring = try! Keyring(primary: [UInt8](repeating: 1, count: 32))
+        }
+        let seed = try #require(a.gossip)
+        let b = try await RunningAgent.start(dataDirectory: dirB.path, node: "b", gossip: true, join: [seed],
+                                             log: logB) {
+            $0.gossipKeyring = try! Keyring(primary: [UInt8](repeating: 2, count: 32))
+            $0.joinReportDelay = .milliseconds(300)
+        }
+        #expect(await eventually { logA.all.contains { $0.contains("gossip packet dropped") && $0.contains("gossip key this node does not hold") } })
+        #expect(await eventually { logB.all.contains { $0.contains("no member answered the join") && $0.contains("\(seed)") } })
+        #expect(logA.all.filter { $0.contains("gossip packet dropped") }.count == 1, "rate-limited")
+        try await b.stop()
+        try await a.stop()
+    }
 }

@@ -5,6 +5,13 @@ import HealthProber
 import GLBTestSupport
 @testable import GLB
 
+/// An agent's log lines (warnings and errors), kept for a test to read.
+final class CapturedLog: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
+}
+
 /// A `glb agent` running in this process on loopback port 0 with its own data directory.
 final class RunningAgent: Sendable {
     let address: SocketAddress
@@ -28,6 +35,7 @@ final class RunningAgent: Sendable {
     static func start(dataDirectory: String, adminToken: String? = nil, readToken: String? = nil,
                       zones: [String] = ["glb.example."], dns: Bool = false, http: Bool = false, shutdownGrace: Duration = .seconds(5),
                       node: String = "test-node", region: String = "local", gossip: Bool = false, join: [SocketAddress] = [],
+                      log: CapturedLog? = nil,
                       tune: @Sendable (inout AgentConfig) -> Void = { _ in }) async throws -> RunningAgent {
         var config = AgentConfig()
         config.dataDirectory = dataDirectory
@@ -48,7 +56,9 @@ final class RunningAgent: Sendable {
         if dns { config.dns = SocketAddress(ip: .v4(0x7F00_0001), port: 0) }
         if http { config.http = SocketAddress(ip: .v4(0x7F00_0001), port: 0) }
         tune(&config)
-        let agent = Agent(config: config, logger: Logger(component: "agent", minimum: .warning))
+        let logger = log.map { log in Logger(component: "agent", minimum: .warning, sink: { log.append($0) }) }
+            ?? Logger(component: "agent", minimum: .warning)
+        let agent = Agent(config: config, logger: logger)
         let (stopSignal, stopper) = AsyncStream<Void>.makeStream()
         let (ready, readyContinuation) = AsyncStream<Agent.Endpoints>.makeStream()
         let task = Task {

@@ -38,6 +38,7 @@ extension AdminAPI {
             throw APIError.badRequest("name \"\(bodyName)\" does not match the service in the path", field: "name")
         }
         guard let zone = try input.string("zone") else { throw APIError.badRequest("zone is required, e.g. \"glb.example.\"", field: "zone") }
+        guard !zone.isEmpty, zone != "." else { throw APIError.badRequest("zone must name a zone, e.g. \"glb.example.\"", field: "zone") }
         var check = HealthCheck()
         if var c = try input.object("check") {
             check = HealthCheck(

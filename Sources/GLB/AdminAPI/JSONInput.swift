@@ -47,6 +47,10 @@ struct JSONInput {
     mutating func int(_ key: String) throws(APIError) -> Int? {
         guard let value = raw(key) else { return nil }
         guard let n = value.intValue else {
+            // A whole number too large for Int is out of range, not "not a whole number".
+            if case .number(let text) = value, !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
+                throw .badRequest("\(name(key)) is out of range, got \(text)", field: name(key))
+            }
             throw .badRequest("\(name(key)) must be a whole number, got \(value.serialized())", field: name(key))
         }
         return n

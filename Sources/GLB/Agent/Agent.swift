@@ -169,6 +169,7 @@ final class Agent: Sendable {
                 tasks.addTask { await self.pushPull(replicator) }
                 tasks.addTask { await self.sendObservations(peers, routing) }
             }
+            if let gossip, !config.join.isEmpty { tasks.addTask { await self.reportUnansweredJoin(gossip) } }
             tasks.addTask { await self.followHealth(prober, routing, store, peers) }
             tasks.addTask { await self.collectTombstones(store) }
             tasks.addTask { await self.watchGeo(geo, routing) }
@@ -260,7 +261,8 @@ final class Agent: Sendable {
         }
         var seed = SplitMix64(seed: UInt64(bitPattern: clock.wallMilliseconds) ^ UInt64(truncatingIfNeeded: config.node.hashValue))
         let agent = GossipAgent(name: config.node, region: config.region, metadata: metadata.bytes, config: config.gossipTuning,
-                                keyring: config.gossipKeyring, loop: loop, registry: metrics, seed: seed.next())
+                                keyring: config.gossipKeyring, loop: loop, registry: metrics, seed: seed.next(),
+                                logger: logger.named("gossip"))
         do {
             let address = try await agent.start(bind: bind, advertise: config.advertise, seeds: [])
             logger.info("gossip started", ["address": "\(address)", "advertised": config.advertise.map { "\($0)" } ?? "\(address.ip)",
@@ -362,6 +364,23 @@ final class Agent: Sendable {
             }
             do { try await clock.sleep(until: clock.now + .seconds(3600)) } catch { return }
         }
+    }
+
+    /// A node whose --join found no one says so once, with the likely reasons: the peers behind
+    /// those addresses drop its packets without a word when its key is not theirs (they log it
+    /// on their side), so silence here would leave it alone with no clue.
+    private func reportUnansweredJoin(_ gossip: Gossip) async {
+        do { try await clock.sleep(until: clock.now + config.joinReportDelay) } catch { return }
+        guard gossip.members().count <= 1 else { return }
+        let metrics = gossip.agent.metrics
+        let foreign = metrics.droppedCount("unknown_key") + metrics.droppedCount("auth") + metrics.droppedCount("plaintext")
+        logger.warning("no member answered the join", [
+            "join": config.join.map { "\($0)" }.joined(separator: ","),
+            "waited_s": "\(config.joinReportDelay.seconds)",
+            "why": foreign > 0
+                ? "packets arrive sealed with another gossip key: give every node the same --gossip-key-file or GLB_GOSSIP_KEY"
+                : "the peers are down, unreachable over UDP and TCP, or use another gossip key (their log says so)",
+        ])
     }
 
     /// Every `pushPullInterval`, a TCP push-pull with one random live peer (the first round waits

@@ -58,6 +58,8 @@ struct AgentConfig: Sendable {
     var latencyRefreshInterval = Duration.seconds(5)
     /// Not a flag: how often each node runs a TCP push-pull with one random peer (tests make it short).
     var pushPullInterval = Duration.seconds(30)
+    /// Not a flag: how long after joining a node with no member yet says that no one answered.
+    var joinReportDelay = Duration.seconds(10)
     /// How a cluster is judged down for DNS answers: by a majority of fresh observers (default)
     /// or by this node's probes alone.
     var healthQuorum = HealthMonitor.Quorum.majority

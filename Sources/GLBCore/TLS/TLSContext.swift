@@ -45,8 +45,10 @@ package final class TLSContext: @unchecked Sendable {
 /// reach `https` upstreams or terminate TLS.
 package struct TLSSetupError: Error, CustomStringConvertible {
     package let description: String
+    /// `step`, with OpenSSL's reason when it queued one (a failure of our own checks has none,
+    /// and says all there is to say itself).
     package init(_ step: String) {
-        description = "\(step): \(TLSErrors.drain() ?? "no OpenSSL error")"
+        description = TLSErrors.drain().map { "\(step): \($0)" } ?? step
     }
 }
 

@@ -18,6 +18,8 @@ package final class GossipAgent: Sendable {
     private let view = Mutex<[GossipMember]>([])
     private let transport = Mutex<LoopBound<UDPGossipTransport>?>(nil)
     private let identity: Identity
+    /// Where dropped packets are reported, rate-limited (a peer under another key, for one).
+    private let logger: Logger?
 
     private struct Identity: Sendable {
         let name: String
@@ -37,7 +39,8 @@ package final class GossipAgent: Sendable {
     }
 
     package init(name: String, region: String, metadata: [UInt8] = [], config: GossipConfig, keyring: Keyring?,
-                 loop: EventLoop, registry: MetricsRegistry, seed: UInt64) {
+                 loop: EventLoop, registry: MetricsRegistry, seed: UInt64, logger: Logger? = nil) {
+        self.logger = logger
         identity = Identity(name: name, region: region, metadata: metadata, config: config, seed: seed, keyring: keyring)
         self.loop = loop
         metrics = GossipMetrics(registry: registry)
@@ -96,7 +99,7 @@ package final class GossipAgent: Sendable {
         let identity = identity
         let continuation = continuation, metrics = metrics
         do {
-            let udp = try UDPGossipTransport(loop: loop, bind: address, keyring: identity.keyring, metrics: metrics, makeNode: { bound in
+            let udp = try UDPGossipTransport(loop: loop, bind: address, keyring: identity.keyring, metrics: metrics, logger: logger, makeNode: { bound in
                 GossipNode(name: identity.name, region: identity.region,
                            address: advertise.map { SocketAddress(ip: $0, port: bound.port) } ?? bound, metadata: identity.metadata,
                            config: identity.config, seed: identity.seed)

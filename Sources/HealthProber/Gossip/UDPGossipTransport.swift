@@ -18,6 +18,9 @@ package final class UDPGossipTransport: Selectable {
     private var keyring: Keyring?
     private let cipher = PacketCipher()
     private let metrics: GossipMetrics
+    /// Where dropped packets are reported (rate-limited by `drops`); nil in tests that don't care.
+    private let logger: Logger?
+    private var drops = DropReport()
     private let publish: (GossipNode, [GossipEvent]) -> Void
     private var buffer = [UInt8](repeating: 0, count: 65_536)
     private var timer: TimerID?
@@ -29,7 +32,7 @@ package final class UDPGossipTransport: Selectable {
     private let maxTickInterval: Duration = .milliseconds(200)
 
     /// Binds the socket; `makeNode` gets the bound address (port 0 becomes a real port).
-    package init(loop: EventLoop, bind address: SocketAddress, keyring: Keyring?, metrics: GossipMetrics,
+    package init(loop: EventLoop, bind address: SocketAddress, keyring: Keyring?, metrics: GossipMetrics, logger: Logger? = nil,
                  makeNode: (SocketAddress) -> GossipNode, publish: @escaping (GossipNode, [GossipEvent]) -> Void) throws(SystemError) {
         let fd = try Socket.bindUDP(address, reusePort: false)
         guard let bound = Socket.localAddress(fd) else {
@@ -41,6 +44,7 @@ package final class UDPGossipTransport: Selectable {
         self.loop = loop
         self.keyring = keyring
         self.metrics = metrics
+        self.logger = logger
         self.publish = publish
         node = makeNode(bound)
     }
@@ -69,12 +73,16 @@ package final class UDPGossipTransport: Selectable {
             }
             guard let (count, peer) = result else { break }
             metrics.received.increment()
-            guard let plaintext = unseal(Array(buffer[0..<count])) else { continue }
+            let plaintext: [UInt8]
+            switch unseal(Array(buffer[0..<count])) {
+            case .success(let opened): plaintext = opened
+            case .failure(let drop): dropped(drop.reason, from: peer, now: now); continue
+            }
             let messages: [GossipMessage]
             do {
                 messages = try GossipCodec.decode(plaintext)
             } catch {
-                metrics.dropped("malformed")
+                dropped("malformed", from: peer, now: now)
                 continue
             }
             send(node.receive(messages, from: peer, now: now))
@@ -120,20 +128,28 @@ package final class UDPGossipTransport: Selectable {
 
     // MARK: Internals
 
-    private func unseal(_ datagram: [UInt8]) -> [UInt8]? {
+    /// A dropped packet in words.
+    private struct Dropped: Error {
+        let reason: String
+    }
+
+    private func dropped(_ reason: String, from peer: SocketAddress, now: Instant) {
+        metrics.dropped(reason)
+        if let logger, let line = drops.dropped(reason, from: peer, now: now) { logger.warning(line.message, line.fields) }
+    }
+
+    private func unseal(_ datagram: [UInt8]) -> Result<[UInt8], Dropped> {
         guard let keyring else {
-            if datagram.first == PacketCipher.version { metrics.dropped("plaintext") ; return nil }
-            return datagram
+            if datagram.first == PacketCipher.version { return .failure(Dropped(reason: "plaintext")) }
+            return .success(datagram)
         }
         guard datagram.first == PacketCipher.version else {
-            metrics.dropped(datagram.first == GossipCodec.version ? "plaintext" : "version")
-            return nil
+            return .failure(Dropped(reason: datagram.first == GossipCodec.version ? "plaintext" : "version"))
         }
         do {
-            return try cipher.open(datagram, with: keyring)
+            return .success(try cipher.open(datagram, with: keyring))
         } catch {
-            metrics.dropped(error.reason)
-            return nil
+            return .failure(Dropped(reason: error.reason))
         }
     }
 

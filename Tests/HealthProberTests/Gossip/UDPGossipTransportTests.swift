@@ -1,5 +1,6 @@
 import GLBCore
 import HealthProber
+import Synchronization
 import Testing
 
 /// Real sockets on 127.0.0.1, real event-loop threads, real AES-GCM. Synchronised by bounded
@@ -28,9 +29,12 @@ import Testing
         defer { group.shutdown() }
         let key = try Keyring(primary: [UInt8](repeating: 7, count: 32))
         let registries = (0..<4).map { _ in MetricsRegistry() }
-        let agents = (0..<3).map { i in
-            GossipAgent(name: "n\(i)", region: "r\(i)", metadata: [UInt8(i)], config: .fast, keyring: key,
-                        loop: group.loops[i % 2], registry: registries[i], seed: UInt64(i + 1))
+        let lines = Mutex<[String]>([])
+        let logger = Logger(component: "gossip", minimum: .warning, sink: { line in lines.withLock { $0.append(line) } })
+        let agents = (0..<3).map { (i: Int) -> GossipAgent in
+            let agentLogger: Logger? = i == 0 ? logger : nil
+            return GossipAgent(name: "n\(i)", region: "r\(i)", metadata: [UInt8(i)], config: .fast, keyring: key,
+                               loop: group.loops[i % 2], registry: registries[i], seed: UInt64(i + 1), logger: agentLogger)
         }
         let first = try await agents[0].start(bind: Self.loopback, seeds: [])
         #expect(first.port != 0)
@@ -46,6 +50,9 @@ import Testing
         #expect(agents.allSatisfy { Self.alive($0) == everyone }, "never admitted")
         #expect(Self.alive(intruder) == ["mallory"])
         #expect(registries[0].render().contains("glb_gossip_dropped_packets_total{reason=\"unknown_key\"}"))
+        let dropLines = lines.withLock { $0 }.filter { $0.contains("gossip packet dropped") }
+        #expect(dropLines.count == 1, "one line per reason per 10 s, however many packets: \(dropLines)")
+        #expect(dropLines.first?.contains("another") == false && dropLines.first?.contains("gossip key this node does not hold") == true)
         #expect(registries[0].render().contains("glb_gossip_members{status=\"alive\"} 3"))
 
         // A payload reaches the others, then a graceful leave is seen as `left`.
