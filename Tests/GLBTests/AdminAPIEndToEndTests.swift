@@ -105,6 +105,20 @@ import Testing
         try await agent.stop()
     }
 
+    /// Query strings that once reached an index past the end of a split (one GET stopped the
+    /// whole node): each is a 400 naming the parameter, and the node keeps answering.
+    @Test(arguments: ["subnet=", "subnet", "subnet=/", "subnet=%2F", "subnet=/24", "subnet=1.2.3.4/", "subnet=1.2.3.4/24/1", "subnet=::/129"])
+    func aMalformedExplainQueryIsA400AndTheNodeStaysUp(_ query: String) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let agent = try await RunningAgent.start(dataDirectory: dir.path)
+        let answer = try await agent.request("GET", "/v1/services/www/explain?client=192.0.2.1&\(query)")
+        #expect(answer.status == 400, "\(query)")
+        #expect(answer.json?["field"]?.stringValue == "subnet")
+        #expect(try await agent.request("GET", "/healthz").status == 200)
+        try await agent.stop()
+    }
+
     @Test func writesNeedTheAdminTokenWhenOneIsSet() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }

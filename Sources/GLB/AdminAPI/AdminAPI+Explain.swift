@@ -11,8 +11,9 @@ extension AdminAPI {
         }
         var subnet: ClientSubnet?
         if let text = query["subnet"] {
-            let parts = text.split(separator: "/", maxSplits: 1)
-            guard let address = IPAddress(String(parts[0])), parts.count == 2, let prefix = UInt8(parts[1]),
+            // Empty pieces kept, so "", "/" and "a/" are refused here instead of indexing past the end.
+            let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, let address = IPAddress(String(parts[0])), let prefix = UInt8(parts[1]),
                   prefix <= (address.isIPv4 ? 32 : 128) else {
                 throw .badRequest("subnet must be ADDRESS/PREFIX such as 198.51.100.0/24, got \"\(text)\"", field: "subnet")
             }

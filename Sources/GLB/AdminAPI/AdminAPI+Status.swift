@@ -48,7 +48,7 @@ extension AdminAPI {
         let members = self.members()
         return Self.json(200, .object([
             ("node", .object([("name", .string(node.name)), ("region", .string(node.region))])),
-            ("config_version", .string(snapshot.version.description)),
+            ("config_version", .string(snapshot.version.readable)),
             ("uptime_s", .number(String(uptime))),
             ("members", .number(String(members?.filter { !$0.status.isGone }.count ?? 1))),
             // Every node with the config version it serves (issue 7 item 4); empty without gossip.

@@ -51,7 +51,7 @@ extension Agent {
         for await _ in store.changes {
             await routing.catchUp(with: store)
             await replicator?.localChanged()
-            if let peers, let version = await routing.currentConfig?.version { peers.serving(version.description) }
+            if let peers, let version = await routing.currentConfig?.version { peers.serving(version.readable) }
         }
     }
 

@@ -115,7 +115,7 @@ final class Agent: Sendable {
                            ["http": "\(config.http.map { "\($0)" } ?? "-")", "https": "\(config.https.map { "\($0)" } ?? "-")"])
         }
         let metadata = NodeMetadata(dns: dns?.address.map { "\($0)" }, http: proxy?.address.map { "\($0)" }, ingress: ingress.map { "\($0)" },
-                                    config: await routing.currentConfig.map { $0.version.description }, location: config.location)
+                                    config: await routing.currentConfig.map { $0.version.readable }, location: config.location)
         let gossip = try await startGossip(loop: group.loops[0], metadata: metadata)
         let replication = if let gossip { try await startReplication(gossip, store: store, loop: group.loops[0]) } else { nil as (Replicator, HTTPServer)? }
         let replicator = replication?.0, syncServer = replication?.1

@@ -7,7 +7,11 @@ struct StatusCommand {
 
     func run(_ argv: [String]) throws -> ExitCode {
         let args = try cli.parse(argv, [])
-        if args.helpRequested { return cli.help("glb status", []) }
+        if args.helpRequested {
+            _ = cli.help("glb status", [])
+            cli.console.out(Self.columns)
+            return .success
+        }
         guard args.positionals.isEmpty else { throw UsageError("status takes no arguments") }
         let status = try cli.client(args).request("GET", "/v1/status")
         if cli.printJSON(args, status) { return .success }
@@ -35,6 +39,23 @@ struct StatusCommand {
         cli.console.out(table.render())
         return .success
     }
+
+    /// What the table's columns mean, for `--help` (the README says the same).
+    static let columns = """
+
+        columns:
+          STATE       what the operator set: active, draining (no new traffic) or disabled (not probed)
+          HEALTH      this node's own probes: up, down, or unknown before the first probe
+          QUORUM      the verdict every node's DNS answers follow, with the votes of the fresh observers
+                      (live nodes whose last report is under 8 s old): "answered 2/1" means answered,
+                      2 observers see it up and 1 down; "DOWN 0/2" means a strict majority sees it down,
+                      so it has left the answers (a 1/1 split keeps it). With --health-quorum local on
+                      the node, its own probes decide and QUORUM shows only its own vote.
+          LAST PROBE  the result of this node's latest probe (ok, refused, timeout, status 503, ...)
+          RTT         this node's smoothed round-trip time to the cluster
+        config version: the newest change this node serves, as the writer's UTC time (+N when
+        several changes share a millisecond); equal on every node once replication has converged.
+        """
 
     /// The GLB-wide verdict: `answered 2/1` is answered with two observers up and one down.
     static func quorum(_ quorum: JSONValue?) -> String {

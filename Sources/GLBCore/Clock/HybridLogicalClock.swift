@@ -34,6 +34,18 @@ package struct HLCTimestamp: Comparable, Hashable, Sendable, Codable, CustomStri
     }
 
     package var description: String { "\(wallMilliseconds).\(logical)" }
+
+    /// The form people read, wherever a config version is shown (status, members, gossip
+    /// metadata): the writer's wall time in RFC 3339 UTC with milliseconds, and `+N` for the
+    /// logical counter when it is not 0 (`2026-12-08T00:48:56.123Z+2`). Versions older than any
+    /// write (the agent's own seed rows, at wall time 0) read `initial`.
+    package var readable: String {
+        let suffix = logical == 0 ? "" : "+\(logical)"
+        guard wallMilliseconds > 0 else { return "initial" + suffix }
+        let seconds = UTCTimestamp.format(secondsSinceEpoch: wallMilliseconds / 1000)
+        let millis = String(wallMilliseconds % 1000)
+        return seconds.dropLast() + "." + String(repeating: "0", count: 3 - millis.count) + millis + "Z" + suffix
+    }
 }
 
 /// The clock state of one node. Sans-IO: the caller passes the wall time it read.

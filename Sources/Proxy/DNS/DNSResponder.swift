@@ -174,9 +174,11 @@ package struct DNSResponder {
                 // RFC 7871 §7.2.1: the scope is the prefix the answer depended on (canary hash, location).
                 answer.scope = decision.ecsScope(for: key)
                 var k = 0
-                while k < router.chosen.count {
+                // Stops at the first record that does not fit: the answer is then cut to TC, and
+                // the count (a UInt16) cannot overflow however many addresses a service has.
+                while k < router.chosen.count, !writer.overflowed {
                     writeAddressRecord(snapshot.endpoints[Int(router.chosen[k])].address, ttl: svc.ttl)
-                    answer.answers += 1
+                    answer.answers &+= 1
                     k += 1
                 }
             } else if node.host >= 0 {

@@ -117,9 +117,11 @@ package final class CIDRMap: Sendable {
             var entry = Entry(network: network, prefix: prefix, region: "", country: .unknown, continent: .unknown,
                               latitude: .nan, longitude: .nan)
             for field in fields.dropFirst() {
-                let pair = field.split(separator: "=", maxSplits: 1)
+                // Empty pieces kept: "=" and "region=" are errors below, never an index past the end.
+                let pair = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let key = pair.count == 2 ? String(pair[0]) : "region"
                 let value = String(pair.count == 2 ? pair[1] : pair[0])
+                guard !key.isEmpty else { throw ParseError(line: line, message: "\"\(field)\" has no key: write key=value (region, country, continent, lat, lon)") }
                 switch key {
                 case "region":
                     guard (1...63).contains(value.utf8.count) else { throw ParseError(line: line, message: "region \"\(value)\" must be 1-63 characters") }

@@ -10,6 +10,9 @@ struct Exchange {
     var requestKeepAlive = true
     var requestChunked = false
     var started = Instant.zero
+    /// The routing snapshot `service`, `cluster` and `endpoint` index into. A retry or the
+    /// metrics after a new snapshot must not use them on it: indices move when config changes.
+    var generation: UInt64 = 0
     var service = -1
     var cluster = -1
     var endpoint = -1
@@ -68,6 +71,7 @@ extension ProxyConnection {
             return
         }
         exchange.service = service
+        exchange.generation = state.snapshot.generation
         let svc = state.snapshot.services[service]
         if let requested = CanaryCookie.requested(in: head.headers) {
             exchange.canary = requested.choice
@@ -90,7 +94,19 @@ extension ProxyConnection {
     @discardableResult
     func attachUpstream(avoidCluster: Int32, now: Instant) -> Bool {
         guard let head = exchange.head else { preconditionFailure("an exchange without a request head") }
+        var avoidCluster = avoidCluster
         while true {
+            if exchange.generation != state.snapshot.generation {
+                // The config changed since this request was routed (a retry after a write or a
+                // health change): route its Host again on the snapshot the loop serves now.
+                guard let service = state.service(host: head.headers.first("host")) else {
+                    answer(status: 404, close: !exchange.requestDone, now: now)
+                    return false
+                }
+                exchange.service = service
+                exchange.generation = state.snapshot.generation
+                avoidCluster = -1
+            }
             // The client for geo routing: the peer, or a trusted proxy's X-Forwarded-For hop.
             let trusted = state.configuration.trustedProxies
             let client = trusted.isEmpty ? clientIP : ForwardedFor.client(peer: clientIP, headers: head.headers, trusted: trusted)

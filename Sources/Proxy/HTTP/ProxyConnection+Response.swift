@@ -135,14 +135,17 @@ extension ProxyConnection {
     /// Counts a finished exchange and, sampled, writes its access log line.
     func finishMetrics(status: Int, now: Instant) {
         let total = now - exchange.started
-        state.countResponse(status: status, service: exchange.service, cluster: exchange.cluster, duration: total)
+        // Indices from an older snapshot name nothing now: such an exchange counts as unrouted.
+        let current = exchange.generation == state.snapshot.generation
+        let service = current ? exchange.service : -1, cluster = current ? exchange.cluster : -1
+        state.countResponse(status: status, service: service, cluster: cluster, duration: total)
         let rate = state.configuration.accessLogSampleRate
         guard rate > 0, rate >= 1 || Double(state.rng.next() >> 11) * 0x1p-53 < rate else { return }
         let snapshot = state.snapshot
         let head = exchange.head
         proxy.logger.info("access", [
-            "route": RequestCounters.serviceName(exchange.service, snapshot),
-            "cluster": exchange.cluster >= 0 ? snapshot.clusters[exchange.cluster].name : "",
+            "route": RequestCounters.serviceName(service, snapshot),
+            "cluster": cluster >= 0 ? snapshot.clusters[cluster].name : "",
             "status": "\(status)",
             "method": head.map { "\($0.method)" } ?? "",
             "target": head?.targetString ?? "",

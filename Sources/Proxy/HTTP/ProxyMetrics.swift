@@ -120,7 +120,7 @@ struct RequestCounters {
     }
 
     static func serviceName(_ service: Int, _ snapshot: RoutingSnapshot) -> String {
-        guard service >= 0 else { return "" }
+        guard service >= 0, service < snapshot.serviceNames.count else { return "" }
         let name = snapshot.serviceNames[service].description
         return name.hasSuffix(".") ? String(name.dropLast()) : name
     }

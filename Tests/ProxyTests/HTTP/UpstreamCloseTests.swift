@@ -1,3 +1,4 @@
+import Foundation
 import GLBCore
 import GLBTestSupport
 import Proxy
@@ -131,5 +132,34 @@ import Testing
         #expect(proxy.metric(#"glb_http_requests_total{cluster="",code="5xx",service="www.glb.example"}"#) == nil)
         await proxy.stop()
         b.stop()
+    }
+
+    /// A retry after the routing snapshot changed: the request's service index belonged to the
+    /// old snapshot (it once indexed past the end of the new one and stopped the node). The
+    /// retry now routes the Host again on the snapshot the loop serves.
+    @Test func aRetryAfterTheConfigChangedIsRoutedOnTheNewSnapshot() async throws {
+        let arrived = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let a = try RawOrigin { connection in
+            guard try connection.readHead() != nil else { return }
+            arrived.signal()
+            _ = release.wait(timeout: .now() + 10)      // then close with no answer: a retry
+        }
+        let b = try Self.impatientOrigin("b")
+        let zone = "glb.example."
+        let proxy = try await ProxyHarness.start([
+            ServiceInput(name: "api", zone: zone, clusters: [ProxyTests.origin("b", b.address)]),
+            ServiceInput(name: "www", zone: zone, clusters: [ProxyTests.origin("a", a.address)]),
+        ])
+        let client = try await proxy.connect()
+        try await client.send("GET /x HTTP/1.1\r\nHost: www.glb.example\r\n\r\n")
+        #expect(try await blocking { arrived.wait(timeout: .now() + 10) } == .success)
+        // www is now the only service, at index 0, and served by b.
+        #expect(proxy.publisher.publish(services([ServiceInput(name: "www", zone: zone, clusters: [ProxyTests.origin("b", b.address)])], generation: 2)))
+        await proxy.settle()
+        release.signal()
+        let response = try await client.readResponse()
+        #expect(response.status == 200 && response.text == "b /x")
+        await proxy.stop()
+        a.stop(); b.stop()
     }
 }
