@@ -2,6 +2,7 @@ import Foundation
 import GLBCore
 import GLBTestSupport
 import Testing
+@testable import Store
 @testable import GLB
 #if canImport(Glibc)
 import Glibc
@@ -173,5 +174,59 @@ import Glibc
         let result = try await Self.runToExit(["agent", "--data", file + "/glb-data", "--admin", "127.0.0.1:0"])
         #expect(result.status == 2)
         #expect(result.log.contains("--data: cannot create"))
+    }
+
+    /// Crash safety under load: writers PUT clusters concurrently, the agent is killed with
+    /// SIGKILL mid-stream, several rounds. Every write that got a 2xx must be there after the
+    /// restart, and SQLite must find the file intact (`PRAGMA integrity_check`).
+    @Test func killDashNineDuringConcurrentWritesLosesNoAcknowledgedWrite() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        var acknowledged: Set<String> = []
+        for round in 0..<3 {
+            let (child, address) = try await Self.start(dir.path)
+            if round == 0 { #expect(try await Self.send("PUT", "/v1/services/www", #"{"zone":"glb.example."}"#, to: address).status == 201) }
+            let writers = 4, killAfter = 40
+            let acked = CapturedLog()      // the names of the clusters whose PUT got a 201
+            let (enough, reached) = AsyncStream<Void>.makeStream()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await withTaskGroup(of: Void.self) { writersGroup in
+                        for w in 0..<writers {
+                            writersGroup.addTask {
+                                for n in 0..<200 {
+                                    let name = "r\(round)w\(w)n\(n)"
+                                    let body = #"{"region":"eu-west","address":"127.0.0.11","port":18081}"#
+                                    guard let answer = try? await Self.send("PUT", "/v1/services/www/clusters/\(name)", body, to: address),
+                                          answer.status == 201 else { return }
+                                    acked.append(name)
+                                    if acked.all.count >= killAfter { reached.yield() }
+                                }
+                            }
+                        }
+                    }
+                    reached.finish()        // every writer stopped: the killer must not wait forever
+                }
+                group.addTask {
+                    for await _ in enough { break }
+                    kill(child.process.processIdentifier, SIGKILL)
+                }
+                await group.waitForAll()
+            }
+            try await offPool { child.process.waitUntilExit() }
+            #expect(child.process.terminationReason == .uncaughtSignal, "round \(round): killed, not finished")
+            acknowledged.formUnion(acked.all)
+
+            let (again, restarted) = try await Self.start(dir.path)
+            let list = try await Self.send("GET", "/v1/services/www/clusters", to: restarted)
+            let stored = Set((try JSONParser.parse(list.body)["clusters"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
+            #expect(acknowledged.subtracting(stored).isEmpty, "round \(round): acknowledged but lost: \(acknowledged.subtracting(stored).sorted())")
+            kill(again.process.processIdentifier, SIGTERM)
+            try await offPool { again.process.waitUntilExit() }
+            let connection = try Connection(path: dir.path + "/glb.sqlite")
+            #expect(try connection.query("PRAGMA integrity_check") { $0.text(0) } == ["ok"], "round \(round)")
+            connection.close()
+        }
+        #expect(acknowledged.count >= 120)
     }
 }

@@ -60,6 +60,13 @@ final class Agent: Sendable {
         let group = try EventLoopGroup(count: config.loops, name: "loop", clock: clock)
         group.start()
         defer { group.shutdown() }
+        // The admin API and config push-pull get a loop of their own (Envoy keeps its admin on
+        // the main thread, apart from the workers): a flood of admin connections, a huge body
+        // or a slow client then costs the data-plane loops nothing but CPU time the kernel
+        // shares out, never a turn of their own.
+        let control = try EventLoopGroup(count: 1, name: "control", clock: clock)
+        control.start()
+        defer { control.shutdown() }
 
         let prober = Prober(loop: group.loops[group.loops.count - 1], logger: logger, registry: metrics, seed: UInt64(clock.wallMilliseconds))
         defer { prober.stop() }
@@ -117,7 +124,7 @@ final class Agent: Sendable {
         let metadata = NodeMetadata(dns: dns?.address.map { "\($0)" }, http: proxy?.address.map { "\($0)" }, ingress: ingress.map { "\($0)" },
                                     config: await routing.currentConfig.map { $0.version.readable }, location: config.location)
         let gossip = try await startGossip(loop: group.loops[0], metadata: metadata)
-        let replication = if let gossip { try await startReplication(gossip, store: store, loop: group.loops[0]) } else { nil as (Replicator, HTTPServer)? }
+        let replication = if let gossip { try await startReplication(gossip, store: store, loop: control.loops[0]) } else { nil as (Replicator, HTTPServer)? }
         let replicator = replication?.0, syncServer = replication?.1
         if let gossip, !config.join.isEmpty {
             gossip.agent.join(config.join)
@@ -129,7 +136,7 @@ final class Agent: Sendable {
 
         let admin = HTTPServer(
             configuration: HTTPServer.Configuration(address: config.admin, name: "admin"),
-            loops: [group.loops[0]],                 // the admin API is control plane: one loop is plenty
+            loops: control.loops,                    // control plane: its own loop, one is plenty
             handler: AdminAPI(store: store, metrics: metrics, auth: AdminAuth(adminToken: config.adminToken, readToken: config.readToken),
                               node: .init(name: config.node, region: config.region), publisher: publisher, health: { prober.snapshot() },
                               verdicts: { [clock] in monitor.verdicts(now: clock.now) },

@@ -135,9 +135,14 @@ extension DNSUDPListener {
                 cglb_udp_batch_queue(batch, queued, i, CInt(answer))
                 queued += 1
             }
-            let sent = cglb_udp_batch_send(descriptor, batch, queued)
-            tally.dropped += UInt64(queued - sent)
+            // Counted before the send, so a client holding its answer finds it in /metrics.
             metrics.add(tally)
+            let sent = cglb_udp_batch_send(descriptor, batch, queued)
+            if sent < queued {
+                var unsent = DNSMetrics.Tally()
+                unsent.dropped = UInt64(queued - sent)
+                metrics.add(unsent)
+            }
         }
     }
 }
