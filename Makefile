@@ -1,6 +1,6 @@
 # Conveniences over scripts/: the README's two quick-start commands are scripts/run.sh and
 # scripts/test.sh, which need nothing but bash and Swift.
-.PHONY: build release test run bench bench-dns bench-http bench-tls bench-failover bench-gossip fuzz-dns fuzz-http fuzz-geo demo image deploy-check clean
+.PHONY: build release test run bench bench-dns bench-http bench-tls bench-failover bench-gossip bench-admin-flood fuzz-dns fuzz-http fuzz-geo demo image deploy-check clean
 
 build:
 	swift build
@@ -35,6 +35,13 @@ bench-failover: release
 	scripts/bootstrap.sh --bench
 	../shared/bench/failover.sh dns gdnsd-min gdnsd-fall2 glb=cmd:$(CURDIR)/scripts/bench-dns.sh
 	../shared/bench/failover.sh http haproxy-retry nginx glb=cmd:$(CURDIR)/scripts/bench-proxy.sh
+
+# What admin load costs the data plane: GLB beside GLB with its admin API flooded
+# (scripts/bench-admin-flood.sh), proxy ka64 and DNS, one interleaved run each.
+bench-admin-flood: release
+	scripts/bootstrap.sh --bench
+	LOADS=ka64 ../shared/bench/http-proxy.sh glb=cmd:$(CURDIR)/scripts/bench-proxy.sh "flooded=cmd:$(CURDIR)/scripts/bench-admin-flood.sh proxy"
+	../shared/bench/dns.sh glb=cmd:$(CURDIR)/scripts/bench-dns.sh "flooded=cmd:$(CURDIR)/scripts/bench-admin-flood.sh dns"
 
 # 8 glb agents beside 8 serf agents on loopback (needs root: iptables drops UDP for the loss runs).
 bench-gossip:

@@ -135,9 +135,13 @@ extension ProxyConnection {
     /// Counts a finished exchange and, sampled, writes its access log line.
     func finishMetrics(status: Int, now: Instant) {
         let total = now - exchange.started
-        // Indices from an older snapshot name nothing now: such an exchange counts as unrouted.
-        let current = exchange.generation == state.snapshot.generation
-        let service = current ? exchange.service : -1, cluster = current ? exchange.cluster : -1
+        // Indices from an older snapshot (a config or health change while the request was in
+        // flight) name nothing now: the service is found again by Host, the cluster is left out.
+        var service = exchange.service, cluster = exchange.cluster
+        if exchange.generation != state.snapshot.generation, service >= 0 {
+            service = exchange.head.flatMap { state.service(host: $0.headers.first("host")) } ?? -1
+            cluster = -1
+        }
         state.countResponse(status: status, service: service, cluster: cluster, duration: total)
         let rate = state.configuration.accessLogSampleRate
         guard rate > 0, rate >= 1 || Double(state.rng.next() >> 11) * 0x1p-53 < rate else { return }
