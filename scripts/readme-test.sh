@@ -21,6 +21,14 @@ for tool in curl dig python3 openssl; do
   command -v "$tool" >/dev/null || { echo "readme-test: $tool is missing (scripts/bootstrap.sh installs it)" >&2; exit 2; }
 done
 
+# The walkthrough uses fixed ports: something already listening there would answer in its place.
+for port in 127.0.0.11:18081 127.0.0.12:18082 127.0.0.1:9090 127.0.0.1:8080 127.0.0.1:8443 127.0.0.1:9191 127.0.0.1:9192; do
+  if (exec 3<>"/dev/tcp/${port%:*}/${port##*:}") 2>/dev/null; then
+    echo "readme-test: $port is already in use; the walkthrough needs it (a previous run left behind?)" >&2
+    exit 2
+  fi
+done
+
 work=$(mktemp -d /tmp/glb-readme.XXXXXX)
 ln -s "$repo/Tests" "$work/Tests"
 ln -s "$repo/scripts" "$work/scripts"
