@@ -36,7 +36,7 @@ final class ProberCore {
     private var tlsFailed = false
     private let board: HealthBoard
     private let logger: Logger
-    private var rng: SeededRandom
+    private var rng: SplitMix64
     private(set) var runners: [String: Runner] = [:]
     private var stopped = false
 
@@ -46,7 +46,7 @@ final class ProberCore {
         self.trustRootsFile = trustRootsFile
         self.board = board
         self.logger = logger
-        rng = SeededRandom(seed: seed)
+        rng = SplitMix64(seed: seed)
     }
 
     /// The client context shared by every https probe, made on the first one: OpenSSL's start-up

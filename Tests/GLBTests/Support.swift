@@ -90,15 +90,6 @@ final class RunningAgent: Sendable {
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
 /// For multi-agent tests, whose gossip runs on real time: no fixed sleeps, a bound instead.
-func eventually(within timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    while clock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
-}
 
 /// A stand-in for a cluster: GLBCore's HTTP server on a loopback address, answering every path
 /// with 200 and its name, so health checks pass. `stop()` kills it; `start()` brings it back on

@@ -52,8 +52,9 @@ actor Routing {
     }
 
     /// Every fresh RTT known as latency samples: this node's probes and the ones peers gossip in
-    /// their health observations (issue 7). Peers' locations are not gossiped yet, so they are
-    /// nodes without coordinates: a client is mapped to them only by a CIDR-map region.
+    /// their health observations. Peers come with the region and `--location` their gossip
+    /// metadata carries; an observer known only from its reports is a node without coordinates,
+    /// which a client reaches only through a CIDR-map region.
     private func latencyInput(_ config: ConfigSnapshot) -> LatencyInput? {
         guard let node, let monitor, config.services.contains(where: { $0.policy == .latency }) else { return nil }
         let zones = Dictionary(config.services.map { ($0.name, $0.zone) }, uniquingKeysWith: { a, _ in a })

@@ -4,7 +4,6 @@ package import GLBCore
 /// apex is precomputed, so answering SOA or NS is a copy of bytes. A class: the responder reads
 /// one per query, and a reference costs one retain where a struct copy retained every array.
 package final class Zone: Sendable {
-    /// The apex.
     package let name: DNSName
     /// TTL of SOA, NS and glue records.
     package let ttl: UInt32

@@ -18,7 +18,6 @@ package final class CIDRMap: Sendable {
     package struct Entry: Sendable, Hashable {
         /// The network address (zero past `prefix`).
         package var network: IPAddress
-        /// Its prefix length.
         package var prefix: UInt8
         /// A cluster region its clients belong to ("" if none).
         package var region: String

@@ -33,9 +33,7 @@ package indirect enum MMDBValue: Hashable, Sendable {
 
     /// One key and value of a map.
     package struct MapEntry: Hashable, Sendable {
-        /// The key.
         package var key: String
-        /// The value.
         package var value: MMDBValue
     }
 

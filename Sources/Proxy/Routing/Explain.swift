@@ -8,7 +8,6 @@ package struct Explanation: Sendable, CustomStringConvertible {
     package struct Candidate: Sendable {
         /// Name, region, state, health, weight and priority as compiled.
         package var name: String, region: String, state: ClusterState, healthy: Bool, weight: UInt32, priority: Int
-        /// Its addresses.
         package var addresses: [IPAddress]
         /// True for the service's canary cluster.
         package var isCanary: Bool

@@ -28,7 +28,6 @@ package struct LatencyInput: Sendable {
         package var service: String
         /// The cluster's name.
         package var cluster: String
-        /// The estimate.
         package var rtt: Duration
 
         /// Memberwise.

@@ -10,7 +10,6 @@
 package struct LatencyTable: Sendable {
     /// A node as the Router needs it.
     package struct Node: Sendable {
-        /// Its name and region.
         package let name: String, region: String
         /// Degrees, NaN when unknown.
         package let latitude: Double, longitude: Double

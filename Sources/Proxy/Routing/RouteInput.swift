@@ -91,7 +91,6 @@ package struct ServiceInput: Sendable {
     package var name: String
     /// The zone's apex, as in `ZoneInput.name`.
     package var zone: String
-    /// The routing policy.
     package var policy: RoutePolicy
     /// TTL of A/AAAA answers.
     package var ttl: UInt32
@@ -100,7 +99,6 @@ package struct ServiceInput: Sendable {
     /// When no cluster is healthy: false answers with every active address (fail open), true
     /// answers NODATA.
     package var failClosed: Bool
-    /// The clusters.
     package var clusters: [ClusterInput]
     /// A canary split, if one is set.
     package var canary: CanaryInput?

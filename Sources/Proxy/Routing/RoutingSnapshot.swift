@@ -17,7 +17,6 @@ package struct NameNode: Sendable {
 
 /// One address a service may answer with, with everything the Router needs to decide on it.
 package struct Endpoint: Sendable {
-    /// The address.
     package let address: IPAddress
     /// Index into `RoutingSnapshot.clusters`.
     package let cluster: Int32
@@ -38,19 +37,12 @@ package struct Endpoint: Sendable {
 package struct ClusterRoute: Sendable {
     /// The cluster's name.
     package let name: String
-    /// Its region.
     package let region: String
-    /// Its addresses.
     package let addresses: [IPAddress]
-    /// Its port.
     package let port: UInt16
-    /// Its weight.
     package let weight: UInt32
-    /// Its priority.
     package let priority: Int
-    /// Its state.
     package let state: ClusterState
-    /// Its health.
     package let healthy: Bool
     /// Its health by this node's own probes.
     package let locallyHealthy: Bool
@@ -69,7 +61,6 @@ package struct ClusterRoute: Sendable {
 package struct ServiceRoute: Sendable {
     /// Index into `RoutingSnapshot.zones`.
     package let zone: Int32
-    /// The policy.
     package let policy: RoutePolicy
     /// Answer TTL.
     package let ttl: UInt32
@@ -118,7 +109,7 @@ package final class RoutingSnapshot: Sendable {
     /// The largest cluster weight the Router honours; larger ones count as this.
     package static let maxWeight: UInt32 = 1 << 24
 
-    /// What was dropped while compiling, for logs and `glb validate`.
+    /// What was dropped while compiling, for the logs.
     package let problems: [String]
     /// Client location sources for `geo` and `latency`.
     package let geo: GeoSources

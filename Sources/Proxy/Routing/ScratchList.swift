@@ -9,7 +9,6 @@ package struct ScratchList<Element: BitwiseCopyable>: RandomAccessCollection {
     private let base: UnsafeMutablePointer<Element>?
     /// The most elements the memory holds.
     package let capacity: Int
-    /// The number of elements.
     package private(set) var count = 0
 
     /// An empty list over `capacity` elements at `base`.

@@ -1,4 +1,5 @@
 import GLBCore
+import GLBTestSupport
 import HealthProber
 import Synchronization
 import Testing
@@ -7,17 +8,6 @@ import Testing
 /// polling of `members()` (never a fixed sleep standing in for "long enough").
 @Suite(.serialized) struct UDPGossipTransportTests {
     static let loopback = SocketAddress(ip: .v4(0x7F00_0001), port: 0)
-
-    /// Polls `condition` every 20 ms for at most `limit`; true as soon as it holds.
-    static func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
-        let clock = SystemClock()
-        let deadline = clock.now + limit
-        while clock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
-    }
 
     static func alive(_ agent: GossipAgent) -> Set<String> {
         Set(agent.members().filter { $0.status == .alive }.map(\.name))
@@ -40,13 +30,13 @@ import Testing
         #expect(first.port != 0)
         for agent in agents.dropFirst() { _ = try await agent.start(bind: Self.loopback, seeds: [first]) }
         let everyone: Set<String> = ["n0", "n1", "n2"]
-        #expect(await Self.eventually { agents.allSatisfy { Self.alive($0) == everyone } }, "three agents see each other")
+        #expect(await eventually { agents.allSatisfy { Self.alive($0) == everyone } }, "three agents see each other")
         #expect(agents[2].members().first { $0.name == "n1" }?.metadata == [1], "metadata travels")
 
         let intruder = GossipAgent(name: "mallory", region: "x", config: .fast, keyring: try Keyring(primary: [UInt8](repeating: 8, count: 32)),
                                    loop: group.loops[1], registry: registries[3], seed: 9)
         _ = try await intruder.start(bind: Self.loopback, seeds: [first])
-        #expect(await Self.eventually { agents[0].metrics.droppedCount("unknown_key") >= 3 }, "its packets are dropped and counted")
+        #expect(await eventually { agents[0].metrics.droppedCount("unknown_key") >= 3 }, "its packets are dropped and counted")
         #expect(agents.allSatisfy { Self.alive($0) == everyone }, "never admitted")
         #expect(Self.alive(intruder) == ["mallory"])
         #expect(registries[0].render().contains("glb_gossip_dropped_packets_total{reason=\"unknown_key\"}"))
@@ -65,7 +55,7 @@ import Testing
         }
         #expect(received == ["n1", "n2"])
         await agents[2].leave()
-        #expect(await Self.eventually { agents[0].members().first { $0.name == "n2" }?.status == .left })
+        #expect(await eventually { agents[0].members().first { $0.name == "n2" }?.status == .left })
         for agent in agents.prefix(2) { await agent.stop() }
         await intruder.stop()
     }
