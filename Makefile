@@ -14,34 +14,34 @@ test:
 run:
 	scripts/run.sh
 
-# Side-by-side benchmarks against the anchors in ../shared/bench (one interleaved run each).
+# Side-by-side benchmarks against the anchors, with the harness in scripts/bench (one interleaved run each).
 bench: bench-dns bench-http bench-tls bench-failover
 
 bench-dns: release
 	scripts/bootstrap.sh --bench
-	../shared/bench/dns.sh gdnsd knot glb=cmd:$(CURDIR)/scripts/bench-dns.sh
+	scripts/bench/dns.sh gdnsd knot glb=cmd:$(CURDIR)/scripts/bench-dns.sh
 
 bench-http: release
 	scripts/bootstrap.sh --bench
-	../shared/bench/http-proxy.sh haproxy nginx glb=cmd:$(CURDIR)/scripts/bench-proxy.sh
+	scripts/bench/http-proxy.sh haproxy nginx glb=cmd:$(CURDIR)/scripts/bench-proxy.sh
 
-# TLS termination beside nginx and HAProxy: keep-alive req/s and new handshakes/s. The shared
-# http-proxy.sh has no TLS mode, so scripts/bench-tls.sh runs its cells with the shared helpers.
+# TLS termination beside nginx and HAProxy: keep-alive req/s and new handshakes/s. The harness's
+# http-proxy.sh has no TLS mode, so scripts/bench-tls.sh runs its cells with the harness helpers.
 bench-tls: release
 	scripts/bootstrap.sh --bench
 	scripts/bench-tls.sh glb haproxy nginx
 
 bench-failover: release
 	scripts/bootstrap.sh --bench
-	../shared/bench/failover.sh dns gdnsd-min gdnsd-fall2 glb=cmd:$(CURDIR)/scripts/bench-dns.sh
-	../shared/bench/failover.sh http haproxy-retry nginx glb=cmd:$(CURDIR)/scripts/bench-proxy.sh
+	scripts/bench/failover.sh dns gdnsd-min gdnsd-fall2 glb=cmd:$(CURDIR)/scripts/bench-dns.sh
+	scripts/bench/failover.sh http haproxy-retry nginx glb=cmd:$(CURDIR)/scripts/bench-proxy.sh
 
 # What admin load costs the data plane: GLB beside GLB with its admin API flooded
 # (scripts/bench-admin-flood.sh), proxy ka64 and DNS, one interleaved run each.
 bench-admin-flood: release
 	scripts/bootstrap.sh --bench
-	LOADS=ka64 ../shared/bench/http-proxy.sh glb=cmd:$(CURDIR)/scripts/bench-proxy.sh "flooded=cmd:$(CURDIR)/scripts/bench-admin-flood.sh proxy"
-	../shared/bench/dns.sh glb=cmd:$(CURDIR)/scripts/bench-dns.sh "flooded=cmd:$(CURDIR)/scripts/bench-admin-flood.sh dns"
+	LOADS=ka64 scripts/bench/http-proxy.sh glb=cmd:$(CURDIR)/scripts/bench-proxy.sh "flooded=cmd:$(CURDIR)/scripts/bench-admin-flood.sh proxy"
+	scripts/bench/dns.sh glb=cmd:$(CURDIR)/scripts/bench-dns.sh "flooded=cmd:$(CURDIR)/scripts/bench-admin-flood.sh dns"
 
 # 8 glb agents beside 8 serf agents on loopback (needs root: iptables drops UDP for the loss runs).
 bench-gossip:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The `cmd:` system for ../shared/bench/dns.sh and failover.sh: runs `glb agent` in the
+# The `cmd:` system for scripts/bench/dns.sh and failover.sh: runs `glb agent` in the
 # foreground on DNS_LISTEN and loads the benchmark zone (lib/dns-servers.sh) through the admin API:
 #   www  A   127.0.1.{1,2,3}, policy all (every healthy address, like gdnsd multifo)
 #   w    A   weighted 3:1:1 over the same three, one address per answer

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The `cmd:` system for ../shared/bench/http-proxy.sh and failover.sh http: runs `glb agent` in
+# The `cmd:` system for scripts/bench/http-proxy.sh and failover.sh http: runs `glb agent` in
 # the foreground with the HTTP proxy on LISTEN and registers ORIGINS as two clusters of one
 # service (weighted 1:1, health-checked with GET / every CHECK_INTERVAL_MS, default 1000, fall 2,
 # rise 2: haproxy's `check inter 1s fall 2 rise 2`). wrk sends Host: 127.0.0.1:18080, which names

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench-tls.sh -- TLS termination beside nginx and HAProxy (issue 6), on loopback with wrk.
 #
-# ../shared/bench/http-proxy.sh has no TLS mode, so this script runs the same kind of cells with
-# its helpers (../shared/bench/lib/common.sh: sessions, /proc CPU accounting, origins) and its
+# scripts/bench/http-proxy.sh has no TLS mode, so this script runs the same kind of cells with
+# its helpers (scripts/bench/lib/common.sh: sessions, /proc CPU accounting, origins) and its
 # summarizer. Every system terminates TLS on 127.0.0.1:18443 with the same ECDSA P-256
 # certificate (made here with openssl), TLS 1.2-1.3 with Mozilla's intermediate ciphers, and
 # proxies plain HTTP to two nginx origins (127.0.0.1:18181, :18182) with keep-alive pools.
@@ -20,7 +20,7 @@
 # WRK_THREADS=1 REF=haproxy OUT=./.bench-results/tls-<timestamp>.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-source "$here/../shared/bench/lib/common.sh"
+source "$here/scripts/bench/lib/common.sh"
 source "$here/scripts/lib/nginx-proxy.sh"
 
 ROUNDS=${ROUNDS:-3}

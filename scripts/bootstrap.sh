@@ -3,7 +3,7 @@
 # work on a fresh machine with Swift installed.
 #   scripts/bootstrap.sh          build + test needs: OpenSSL and SQLite headers, dig, openssl, curl,
 #                                 python3 and procps (the README walkthrough test)
-#   scripts/bootstrap.sh --bench  also the benchmark anchors and load tools (../shared/bench), and
+#   scripts/bootstrap.sh --bench  also the benchmark anchors and load tools (scripts/bench), and
 #                                 serf, iptables and python3-msgpack for scripts/bench-gossip.sh
 #   scripts/bootstrap.sh --debugger  also gdb, which scripts/test.sh uses to print a hung run's stacks
 set -euo pipefail

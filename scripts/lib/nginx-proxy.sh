@@ -1,5 +1,5 @@
 # Sourced by the benchmark scripts: nginx as a reverse proxy, configured as
-# ../shared/bench/http-proxy.sh configures it (2 workers, keep-alive to the origins).
+# scripts/bench/http-proxy.sh configures it (2 workers, keep-alive to the origins).
 #   write_nginx_proxy_conf DIR LISTEN "ORIGIN ..." [SERVER_LINES]
 # writes DIR/nginx.conf. LISTEN is what follows `listen` (e.g. "127.0.0.1:18080" or
 # "127.0.0.1:18443 ssl"); SERVER_LINES go into the server block (certificates, ciphers).

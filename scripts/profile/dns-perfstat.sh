@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Cost per query of the DNS servers, back to back under one dnsperf load: CPU (user and total,
 # from /proc), context switches and system calls by type (perf stat), per answered query. Zone
-# and servers as in ../shared/bench/dns.sh; the query file is written the same way.
+# and servers as in scripts/bench/dns.sh; the query file is written the same way.
 #   scripts/profile/dns-perfstat.sh 'DNSPERF ARGS' SYSTEM...   SYSTEM: gdnsd, knot, glb
 # GLB_BIN picks the glb build; GLB_ENV adds environment for it. Example, a fixed 100k qps:
 #   scripts/profile/dns-perfstat.sh '-c 1 -q 100 -Q 100000' gdnsd glb gdnsd glb
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
-source "$here/../shared/bench/lib/common.sh"
-source "$here/../shared/bench/lib/dns-servers.sh"
+source "$here/scripts/bench/lib/common.sh"
+source "$here/scripts/bench/lib/dns-servers.sh"
 source "$here/scripts/lib/perfstat.sh"
 load=$1; shift
 queries=$WORK/queries.txt

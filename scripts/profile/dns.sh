@@ -3,7 +3,7 @@
 # unlike wall time): loads the benchmark zone, runs one loop under valgrind, zeroes the counters
 # after a warm-up, sends QUERIES queries with dnsperf, dumps, and prints the self cost per
 # function. Needs valgrind and dnsperf (scripts/bootstrap.sh --bench) and a release build.
-#   scripts/profile/dns.sh [QUERIES_FILE]   (default: a mix like ../shared/bench/dns.sh's)
+#   scripts/profile/dns.sh [QUERIES_FILE]   (default: a mix like scripts/bench/dns.sh's)
 # CG_OUT=FILE keeps the callgrind output (for callgrind_annotate --tree=caller).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)

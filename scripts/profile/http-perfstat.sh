@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Kernel-side cost per request of the proxies, back to back under one wrk load: CPU (user and
 # total, from /proc), context switches and system calls by type (perf stat), per request. Two
-# nginx origins as in ../shared/bench/http-proxy.sh; nginx as the proxy is configured as there.
+# nginx origins as in scripts/bench/http-proxy.sh; nginx as the proxy is configured as there.
 #   scripts/profile/http-perfstat.sh LOAD SYSTEM...   LOAD: ka64 ka256 big64 close64
 #                                                     SYSTEM: nginx, glb (GLB_BIN picks a build)
 # Example: scripts/profile/http-perfstat.sh close64 nginx glb nginx glb
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
-source "$here/../shared/bench/lib/common.sh"
+source "$here/scripts/bench/lib/common.sh"
 source "$here/scripts/lib/nginx-proxy.sh"
 source "$here/scripts/lib/perfstat.sh"
 load=$1; shift

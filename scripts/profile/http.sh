@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Counts the HTTP proxy's instructions per request with callgrind (repeatable on a noisy machine,
-# unlike wall time): two nginx origins as in ../shared/bench/http-proxy.sh, one proxy loop under
+# unlike wall time): two nginx origins as in scripts/bench/http-proxy.sh, one proxy loop under
 # valgrind, counters zeroed after a warm-up, then scripts/profile/http-client.c's load, and the
 # self cost per function. Needs valgrind, nginx and a release build.
 #   scripts/profile/http.sh [ka|close|big]  ka: 16 keep-alive connections x 500 GET /; big: the same, GET /big (16 KiB);
@@ -8,7 +8,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 mode=${1:-ka}
-source "$here/../shared/bench/lib/common.sh" 2>/dev/null || source /work/shared/bench/lib/common.sh
+source "$here/scripts/bench/lib/common.sh"
 glb=${GLB_BIN:-$here/.build/release/glb}
 # valgrind 3.19 writes into sigsuspend's mask, which libdispatch passes as read-only memory.
 cc -shared -fPIC -o "$WORK/sigfix.so" "$here/scripts/profile/sigfix.c"
