@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Gossip benchmark driver for scripts/bench-gossip.sh (issue 7 item 9): GLB beside serf.
+"""Gossip benchmark driver for scripts/bench-gossip.sh: GLB beside serf.
 
 For each round and each system (alternating which goes first), it starts 8 agents on loopback
 and measures, polling every node's own view (GLB: GET /v1/members on its admin API; serf: the

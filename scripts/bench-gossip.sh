@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Gossip benchmark (issue 7 item 9): 8 `glb agent`s beside 8 `serf agent`s (serf's default LAN
+# Gossip benchmark: 8 `glb agent`s beside 8 `serf agent`s (serf's default LAN
 # profile: memberlist inside), on loopback, never both at once, alternating which goes first.
 # Measures time to join, failure detection after SIGKILL, false alarms under 0/20/40% UDP loss on
 # the gossip ports, and (GLB only) config propagation. scripts/bench-gossip.py does the work and

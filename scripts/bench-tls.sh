@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench-tls.sh -- TLS termination beside nginx and HAProxy (issue 6), on loopback with wrk.
+# bench-tls.sh -- TLS termination beside nginx and HAProxy, on loopback with wrk.
 #
 # scripts/bench/http-proxy.sh has no TLS mode, so this script runs the same kind of cells with
 # its helpers (scripts/bench/lib/common.sh: sessions, /proc CPU accounting, origins) and its

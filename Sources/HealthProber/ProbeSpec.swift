@@ -2,7 +2,7 @@ package import GLBCore
 
 /// How to check one service's clusters: what to send, what counts as healthy, and how often.
 ///
-/// One spec per service, shared by its clusters (issue 4 "per-service check spec"). The address and
+/// One spec per service, shared by its clusters (one check per service). The address and
 /// port overrides let a cluster be judged by something other than the address DNS answers with,
 /// for example a health port on the load balancer in front of it.
 package struct ProbeSpec: Hashable, Sendable {

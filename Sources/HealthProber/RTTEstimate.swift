@@ -1,5 +1,5 @@
 /// A smoothed round-trip time: an exponentially weighted moving average of successful probes'
-/// round trips, gossiped for `latency` routing (DESIGN.md "Health").
+/// round trips, gossiped for `latency` routing (docs/architecture.md "Health").
 ///
 ///     estimate ← estimate + alpha × (sample − estimate)
 ///

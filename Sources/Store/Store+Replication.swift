@@ -111,7 +111,7 @@ package struct ReplicationOutcome: Sendable, Equatable {
     package var orphans: [ReplicatedRow] = []
 }
 
-/// Replication (DESIGN.md "Gossip between nodes"): rows changed since a version go out, rows
+/// Replication (docs/architecture.md "Gossip between nodes"): rows changed since a version go out, rows
 /// from peers come in and merge last-writer-wins per row by (version, origin), tombstones
 /// included, so every node that has seen the same writes holds the same rows whatever the order
 /// they arrived in.

@@ -1,6 +1,6 @@
 package import GLBCore
 
-/// Tombstone collection (issue 7 item 4): a delete leaves a row with `deleted = 1` so gossip can
+/// Tombstone collection: a delete leaves a row with `deleted = 1` so gossip can
 /// spread it; once every node has certainly seen it, the row is only weight.
 ///
 /// The grace period is the same bargain as Cassandra's `gc_grace_seconds`: a node that was away

@@ -7,7 +7,7 @@ import Testing
 /// The operator's story with real health checks, end to end: two origins, both answered; kill
 /// one, only the other is answered, by DNS and by the proxy; bring it back, both again.
 /// An integration test on wall-clock time: it polls for each state with a deadline and never
-/// asserts how fast it came (speed is measured by ../shared/bench/failover.sh, not here).
+/// asserts how fast it came (speed is measured by scripts/bench/failover.sh, not here).
 @Suite(.serialized) struct FailoverEndToEndTests {
     static let fastCheck = #"{"zone":"glb.example.","policy":"weighted","ttl":30,"check":{"type":"http","path":"/healthz","interval_ms":100,"timeout_ms":100,"fall":2,"rise":2}}"#
 

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 
 /// The binary's memory budget depends on what it links: full Foundation brings ICU, which made
-/// the static `glb` 81.7 MB and its idle resident set 21 MB against issue 5's 20 MB (one
-/// `ISO8601DateFormatter` in the admin API had pulled it back in after session 2 had removed it).
+/// the static `glb` 81.7 MB and its idle resident set 21 MB against the 20 MB budget (one
+/// `ISO8601DateFormatter` in the admin API had pulled it back in after it had been removed once).
 /// Sources may import `FoundationEssentials`, never `Foundation` itself.
 @Suite struct ImportRulesTests {
     @Test func noSourceImportsFullFoundation() throws {

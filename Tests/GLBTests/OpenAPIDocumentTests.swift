@@ -5,7 +5,7 @@ import Testing
 @testable import GLB
 
 /// docs/openapi.json checked against the server, so the document and the code cannot drift apart
-/// (DESIGN.md "Interfaces": "described by an OpenAPI document kept in the repository and checked
+/// (docs/architecture.md "Interfaces": "described by an OpenAPI document kept in the repository and checked
 /// against the server in tests").
 ///
 /// The route table is compared both ways; everything else is exercised on a running agent over

@@ -4,7 +4,7 @@ import GLBTestSupport
 import Testing
 @testable import GLB
 
-/// Three agents on loopback behaving as one GLB (issue 7 "Done when"): a write anywhere is served
+/// Three agents on loopback behaving as one GLB: a write anywhere is served
 /// everywhere within a second, a killed agent is noticed by all, a cluster fails over only by
 /// quorum, and proxy-mode services answer with the live GLB nodes. Gossip runs on real time here,
 /// so every wait is a bounded poll; speed is measured by the gossip benchmark, not asserted.

@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-/// Issue 6's "done when", with the real binary: `glb agent --https --certs`, `curl --resolve ...
+/// TLS termination end to end, with the real binary: `glb agent --https --certs`, `curl --resolve ...
 /// --cacert` through it to a healthy cluster, an expired certificate in /v1/status, /metrics and
 /// `glb status`, and a SIGHUP reload. Waits on the child's log lines and exits, never on time.
 @Suite struct TLSEndToEndTests {

@@ -51,7 +51,7 @@ extension AdminAPI {
             ("config_version", .string(snapshot.version.readable)),
             ("uptime_s", .number(String(uptime))),
             ("members", .number(String(members?.filter { !$0.status.isGone }.count ?? 1))),
-            // Every node with the config version it serves (issue 7 item 4); empty without gossip.
+            // Every node with the config version it serves; empty without gossip.
             ("nodes", .array((members ?? []).map(\.json))),
             ("zones", .array(snapshot.zones.map { .string($0.name) })),
             ("services", .array(services)),

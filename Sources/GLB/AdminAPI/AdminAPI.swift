@@ -4,7 +4,7 @@ import HealthProber
 import Proxy
 import Store
 
-/// The admin REST API: JSON over HTTP/1.1 on its own listener (DESIGN.md "Interfaces").
+/// The admin REST API: JSON over HTTP/1.1 on its own listener (docs/architecture.md "Interfaces").
 ///
 /// Each request is matched against `AdminRoute`, authorised by `AdminAuth`, then served from the
 /// `Store` actor. Every failure is a JSON `{"error", "field"}` with the status that fits:

@@ -6,7 +6,7 @@ import Synchronization
 
 /// The agent's long-running control-plane tasks: config changes to routing and peers, probe
 /// transitions to routing and peers, and what peers say to routing and the store
-/// (DESIGN.md "Data flow").
+/// (docs/architecture.md "Data flow").
 ///
 ///     store.changes ──▶ routing.catchUp ──▶ replicator.localChanged ──▶ metadata config=<version>
 ///     prober.transitions ──▶ monitor.apply ──▶ routing.healthChanged ──▶ "obs/" report ──▶ peers

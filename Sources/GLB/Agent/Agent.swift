@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// One GLB node: opens the store, starts the event loops and the listeners, and stops them all
-/// in reverse order when told to (DESIGN.md "Data flow").
+/// in reverse order when told to (docs/architecture.md "Data flow").
 ///
 ///     start:  data dir → Store (SQLite) → zones from --zone → event loops → admin API → ready
 ///     stop:   not ready → listeners drain (grace) → loops joined → store closed

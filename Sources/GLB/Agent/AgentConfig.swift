@@ -252,8 +252,8 @@ struct AgentConfig: Sendable {
         }
     }
 
-    /// --gossip, --join and the key. Without a key every gossip address must be loopback
-    /// (issue 7 item 2): plaintext membership and config on a real network would let anyone
+    /// --gossip, --join and the key. Without a key every gossip address must be loopback:
+    /// plaintext membership and config on a real network would let anyone
     /// who can send a datagram rewrite the routing table.
     private mutating func parseGossip(_ args: Arguments, environment: [String: String]) throws(UsageError) {
         gossip = try Self.address(args, "gossip")

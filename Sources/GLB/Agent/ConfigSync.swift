@@ -3,7 +3,7 @@ import GLBCore
 import HealthProber
 import Store
 
-/// Push-pull anti-entropy over TCP (issue 7 item 3; memberlist's `pushPullNode`): two nodes trade
+/// Push-pull anti-entropy over TCP (memberlist's `pushPullNode`): two nodes trade
 /// their per-writer versions and send each other every row the other lacks, whole, however
 /// large. It backs up the UDP path, whose payloads must fit one packet: a row too large for gossip
 /// (a cluster with dozens of IPv6 addresses) and a node back from a long absence both catch up here.

@@ -6,8 +6,8 @@ import GLBCore
 import Proxy
 import Synchronization
 
-/// Loads `--geoip` and `--geo-cidr-map` and reloads them when they change, without a restart
-/// (issue 8 item 6). A change is a different (inode, size, mtime) from `stat`, checked every
+/// Loads `--geoip` and `--geo-cidr-map` and reloads them when they change, without a restart.
+/// A change is a different (inode, size, mtime) from `stat`, checked every
 /// `--` poll interval and on SIGHUP; the new file is opened and validated completely on this
 /// control-plane thread before anything is published, so a bad one is refused with one log line
 /// and the loaded one stays in service.

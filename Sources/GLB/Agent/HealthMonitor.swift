@@ -3,8 +3,8 @@ import HealthProber
 import Store
 import Synchronization
 
-/// Connects the prober and the other nodes' observations to routing (DESIGN.md "Health";
-/// issue 7 item 5): turns config rows into probe targets, and probe transitions plus gossiped
+/// Connects the prober and the other nodes' observations to routing (docs/architecture.md
+/// "Health"): turns config rows into probe targets, and probe transitions plus gossiped
 /// reports into the health view the route compiler reads.
 ///
 ///     ConfigSnapshot ──targets(for:)──▶ Prober (its loop) ──transitions──▶ apply() ─┐

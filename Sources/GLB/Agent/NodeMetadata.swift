@@ -14,7 +14,7 @@ struct NodeMetadata: Equatable, Sendable {
     /// when the node runs the HTTP proxy.
     var ingress: String?
     /// The newest config version this node serves (HLC, as in `/v1/status`): `glb status`
-    /// compares nodes by it (issue 7 item 4).
+    /// compares nodes by it.
     var config: String?
     /// Where the node is (`--location`, `lat,long` in degrees): latency routing maps a client to
     /// the nearest node and ranks clusters by that node's RTTs.

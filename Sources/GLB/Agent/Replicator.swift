@@ -3,7 +3,7 @@ import GLBCore
 import HealthProber
 import Store
 
-/// Config replication between nodes over gossip (DESIGN.md "Gossip between nodes"; issue 7 item 4).
+/// Config replication between nodes over gossip (docs/architecture.md "Gossip between nodes").
 ///
 ///     local REST write ─▶ Store commit ─▶ changes ─▶ localChanged() ─▶ changes(since: cursor)
 ///                                                         │  rows this node wrote

@@ -2,7 +2,7 @@
 ///
 /// Written here rather than with Foundation's `ISO8601DateFormatter`: that class lives in the
 /// full Foundation, whose ICU data made the static `glb` binary 80 MB and its idle resident set
-/// several megabytes larger (issue 5's 20 MB budget). The date is Howard Hinnant's
+/// several megabytes larger (the 20 MB idle budget). The date is Howard Hinnant's
 /// `civil_from_days` (proleptic Gregorian calendar). Instants are clamped to years 0000-9999,
 /// the range RFC 3339 (and X.509's GeneralizedTime, where they come from) can write.
 package enum UTCTimestamp {

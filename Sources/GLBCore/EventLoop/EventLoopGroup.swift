@@ -3,7 +3,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// N event loops, each on its own thread (about one per core, DESIGN.md "Data flow").
+/// N event loops, each on its own thread (about one per core, docs/architecture.md "Data flow").
 ///
 /// The group owns the threads: `start()` spawns them, `shutdown()` stops every loop and joins its
 /// thread, so no loop outlives the agent.

@@ -1,7 +1,7 @@
 package import GLBCore
 
 /// What every node's probes say about every cluster, and the verdict the GLB answers with
-/// (DESIGN.md "Health"; issue 7 item 5).
+/// (docs/architecture.md "Health").
 ///
 ///     own probes ──record(observer: self)──┐
 ///     gossip "obs/" payloads ──record──────┼─▶ latest observation per (observer, target)

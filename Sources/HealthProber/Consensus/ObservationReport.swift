@@ -1,7 +1,7 @@
 import GLBCore
 
 /// One node's view of the targets it probes, as it travels in gossip user payloads
-/// (key `obs/<node>/<part>`; DESIGN.md "Gossip between nodes": observer, cluster, up or down,
+/// (key `obs/<node>/<part>`; docs/architecture.md "Gossip between nodes": observer, cluster, up or down,
 /// RTT, time). A node sends its whole view every refresh and again at each transition, split
 /// into parts that each fit a gossip packet; a newer part replaces an older one in every
 /// broadcast queue, so a flapping cluster never floods the network.

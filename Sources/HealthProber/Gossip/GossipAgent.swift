@@ -1,7 +1,7 @@
 package import GLBCore
 import Synchronization
 
-/// The thread-safe owner of one gossip member, for the agent to wire (issue 7 item 1).
+/// The thread-safe owner of one gossip member, for the agent to wire.
 ///
 ///     any thread ──start/leave/stop/enqueueUser/updateMetadata──execute──▶ UDPGossipTransport (loop)
 ///     any thread ◀──members() (Mutex copy)────────────────────────────────┤
@@ -34,7 +34,7 @@ package final class GossipAgent: Sendable {
     package enum StartError: Error, Sendable {
         case socket(SystemError)
         case alreadyStarted
-        /// Without a keyring only loopback addresses may gossip (issue 7 item 2).
+        /// Without a keyring only loopback addresses may gossip.
         case plaintextOffLoopback
     }
 
@@ -66,7 +66,7 @@ package final class GossipAgent: Sendable {
     /// Contacts `seeds` to join them (after `start`, once whatever peers will call back on, such
     /// as the config push-pull listener, is up).
     package func join(_ seeds: [SocketAddress]) {
-        // Without a key, plaintext stays on loopback (issue 7 item 2), as `start` enforces.
+        // Without a key, plaintext stays on loopback, as `start` enforces.
         let allowed = identity.keyring != nil ? seeds : seeds.filter(\.ip.isLoopback)
         withTransport { $0.join(allowed) }
     }

@@ -1,6 +1,6 @@
 package import GLBCore
 
-/// The gossip SLIs (DESIGN.md "Interfaces": gossip members and suspicion events):
+/// The gossip SLIs (docs/architecture.md "Interfaces": gossip members and suspicion events):
 /// - `glb_gossip_members{status}`: members by status in this node's view, itself included.
 /// - `glb_gossip_suspicions_total`: suspicions this node started or accepted.
 /// - `glb_gossip_tcp_rescues_total`: failed UDP probes rescued by a TCP connect.

@@ -8,7 +8,7 @@ package import GLBCore
 ///                                                          └──▶ events, member view ──▶ `publish`
 ///
 /// With a keyring every packet is sealed and only sealed packets are accepted; without one,
-/// packets are plaintext (`GossipAgent` allows that on loopback only, issue 7 item 2). Packets
+/// packets are plaintext (`GossipAgent` allows that on loopback only). Packets
 /// that fail are dropped and counted by reason.
 package final class UDPGossipTransport: Selectable {
     package let descriptor: CInt

@@ -3,7 +3,7 @@ import GLBCore
 /// Where client locations come from: the operator's CIDR map first (an override), then the
 /// MaxMind database. Immutable and shared: it rides in the `RoutingSnapshot`, so a reload is a
 /// new snapshot and every loop switches databases at its next tick, without a lock
-/// (DESIGN.md "Data flow"; the old database is unmapped when the last snapshot holding it goes).
+/// (docs/architecture.md "Data flow"; the old database is unmapped when the last snapshot holding it goes).
 package final class GeoSources: Sendable {
     /// The MaxMind database, if one is loaded.
     package let database: GeoDatabase?

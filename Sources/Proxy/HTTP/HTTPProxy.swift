@@ -1,7 +1,7 @@
 package import GLBCore
 import Synchronization
 
-/// The HTTP/1.1 reverse proxy: the L7 data plane (DESIGN.md "Data flow", issue 5).
+/// The HTTP/1.1 reverse proxy: the L7 data plane (docs/architecture.md "Data flow").
 ///
 ///     client ──▶ ProxyListener (one SO_REUSEPORT socket per loop)
 ///                  └─▶ ProxyConnection ── parse head ── Host → service (snapshot) ── Router ─┐

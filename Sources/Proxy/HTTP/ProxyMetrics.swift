@@ -1,6 +1,6 @@
 import GLBCore
 
-/// The proxy's SLIs (DESIGN.md "Interfaces"): requests by service, cluster and status class,
+/// The proxy's SLIs (docs/architecture.md "Interfaces"): requests by service, cluster and status class,
 /// latency, upstream errors, retries, ejections, pool use, open connections.
 ///
 /// What every request touches (request counters, latency, pool use) is kept in one `Shard` per

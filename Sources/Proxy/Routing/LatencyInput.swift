@@ -1,6 +1,6 @@
 /// What `latency` routing is compiled from: where the GLB nodes are and the RTT each measured to
 /// each cluster. The agent fills it from its own probes today; gossiped observations from other
-/// nodes (issue 7) add rows for their nodes without changing this shape.
+/// nodes add rows for their nodes without changing this shape.
 package struct LatencyInput: Sendable {
     /// A GLB node and where it is.
     package struct Node: Sendable, Hashable {

@@ -141,7 +141,7 @@ package struct ClusterInput: Sendable {
     /// The consensus health at compile time: what DNS answers by.
     package var healthy: Bool
     /// This node's own probes: the HTTP proxy steers away from a cluster it cannot reach even
-    /// while the quorum still answers it (DESIGN.md "Health").
+    /// while the quorum still answers it (docs/architecture.md "Health").
     package var locallyHealthy: Bool
     /// ISO 3166-1 alpha-2 codes of the countries `geo` sends here first (`["GB", "IE"]`).
     package var countries: [String]

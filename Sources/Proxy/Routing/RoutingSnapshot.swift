@@ -197,7 +197,7 @@ package final class RoutingSnapshot: Sendable {
             guard let fqdn = apex.prepending(s.name) else { problems.append("service \(s.name).\(apex): not a valid name"); continue }
             let existing = fqdn.wire.withUnsafeBytes { names.lookup($0) }
             guard existing == nil || existing!.service < 0 else { problems.append("service \(fqdn): duplicate"); continue }
-            // Proxy mode (DESIGN.md "Concepts"): DNS answers with the GLB nodes, and the proxy on
+            // Proxy mode (docs/architecture.md "Concepts"): DNS answers with the GLB nodes, and the proxy on
             // those nodes routes to the clusters; two routes under one name.
             let clusterRoute = Int32(services.count)
             var ingressRoute: Int32 = -1

@@ -2,7 +2,7 @@ import GLBCore
 import HealthProber
 import Testing
 
-/// The quorum rule as a table, on explicit instants (issue 7 item 5).
+/// The quorum rule as a table, on explicit instants.
 @Suite struct HealthConsensusTests {
     static let t0 = Instant(offset: .seconds(100))
 

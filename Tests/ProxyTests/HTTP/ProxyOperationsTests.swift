@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// What an operator tunes and watches on the proxy: the body limit, the access log's sampling,
-/// and the upstream pool's idle expiry (issue 5 items 4 and 5).
+/// and the upstream pool's idle expiry.
 @Suite struct ProxyOperationsTests {
     static func www(_ origin: Origin) -> [ServiceInput] {
         [ServiceInput(name: "www", zone: "glb.example.", clusters: [ProxyTests.origin("eu", origin.address)])]

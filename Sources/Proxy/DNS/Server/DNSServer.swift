@@ -16,7 +16,7 @@ import Glibc
 ///
 /// Each UDP thread and each loop owns its socket, its `DNSResponder`, its RNG, its scratch
 /// buffers, its metric shard and its cached `RoutingSnapshot`, so the query path takes no lock,
-/// allocates nothing and never waits on the control plane (DESIGN.md "Data flow"). Why UDP has
+/// allocates nothing and never waits on the control plane (docs/architecture.md "Data flow"). Why UDP has
 /// threads of its own rather than a place in the loops' epoll sets: `DNSUDPListener`.
 package final class DNSServer: Sendable {
     package struct Configuration: Sendable {

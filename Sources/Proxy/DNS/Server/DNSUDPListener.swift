@@ -105,7 +105,7 @@ extension DNSUDPListener {
                     if received < 0 { usleep(1000) }
                     continue
                 }
-                // One atomic load per batch picks up a new snapshot (DESIGN.md "Data flow").
+                // One atomic load per batch picks up a new snapshot (docs/architecture.md "Data flow").
                 publisher.refresh(&snapshot)
                 answer(received, on: descriptor)
             }
