@@ -75,10 +75,9 @@ extension Agent {
     /// fresh) and re-judges with time moved on (so a silent observer's reports age out).
     func sendObservations(_ peers: PeerLink, _ routing: Routing) async {
         guard let monitor = routing.monitor else { return }
-        while !Task.isCancelled {
+        await repeatEvery(config.observationInterval, on: clock, startingNow: true) {
             peers.broadcast(monitor.ownReport(wallMilliseconds: clock.wallMilliseconds, now: clock.now), node: config.node)
             if monitor.refresh(now: clock.now) { await routing.healthChanged() }
-            do { try await clock.sleep(until: clock.now + config.observationInterval) } catch { return }
         }
     }
 

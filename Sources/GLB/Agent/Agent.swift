@@ -358,7 +358,7 @@ final class Agent: Sendable {
     /// Every hour (and at start), removes tombstones older than the grace period.
     private func collectTombstones(_ store: Store) async {
         let collected = metrics.counter("glb_store_tombstones_collected_total", help: "Deleted config rows removed after the tombstone grace period.")
-        while !Task.isCancelled {
+        await repeatEvery(.seconds(3600), on: clock, startingNow: true) {
             let cutoff = HLCTimestamp(wallMilliseconds: clock.wallMilliseconds - config.tombstoneGrace.milliseconds, logical: 0)
             do {
                 let count = try await store.collectTombstones(olderThan: cutoff)
@@ -369,7 +369,6 @@ final class Agent: Sendable {
             } catch {
                 logger.warning("cannot collect tombstones", ["error": "\(error)"])
             }
-            do { try await clock.sleep(until: clock.now + .seconds(3600)) } catch { return }
         }
     }
 
@@ -393,19 +392,13 @@ final class Agent: Sendable {
     /// Every `pushPullInterval`, a TCP push-pull with one random live peer (the first round waits
     /// one interval: joins already push-pull with the member that joined).
     private func pushPull(_ replicator: Replicator) async {
-        while !Task.isCancelled {
-            do { try await clock.sleep(until: clock.now + config.pushPullInterval) } catch { return }
-            await replicator.pushPullWithRandomPeer()
-        }
+        await repeatEvery(config.pushPullInterval, on: clock) { await replicator.pushPullWithRandomPeer() }
     }
 
     /// A digest at once (for the members already known), then every interval: the catch-up
     /// path for a node that missed rows while it was away or a packet was lost.
     private func sendDigests(_ replicator: Replicator) async {
-        while !Task.isCancelled {
-            await replicator.sendDigest()
-            do { try await clock.sleep(until: clock.now + config.replicationDigestInterval) } catch { return }
-        }
+        await repeatEvery(config.replicationDigestInterval, on: clock, startingNow: true) { await replicator.sendDigest() }
     }
 
     /// Reloads the geo files when they change (polled) or on SIGHUP, and refreshes latency
@@ -414,17 +407,13 @@ final class Agent: Sendable {
         await withTaskGroup(of: Void.self) { group in
             if geo.databasePath != nil || geo.cidrMapPath != nil {
                 group.addTask {
-                    while !Task.isCancelled {
-                        do { try await self.clock.sleep(until: self.clock.now + self.config.geoPollInterval) } catch { return }
+                    await repeatEvery(self.config.geoPollInterval, on: self.clock) {
                         if let sources = geo.reloadIfChanged() { await routing.geoChanged(sources) }
                     }
                 }
             }
             group.addTask {
-                while !Task.isCancelled {
-                    do { try await self.clock.sleep(until: self.clock.now + self.config.latencyRefreshInterval) } catch { return }
-                    await routing.refreshLatency()
-                }
+                await repeatEvery(self.config.latencyRefreshInterval, on: self.clock) { await routing.refreshLatency() }
             }
         }
     }
