@@ -12,8 +12,8 @@ extension AdminAPI {
         do { snapshot = try await store.configSnapshot() } catch { throw APIError(error) }
         let canaries = Dictionary(snapshot.canaries.map { ($0.service, $0) }, uniquingKeysWith: { a, _ in a })
         let clustersByService = Dictionary(grouping: snapshot.clusters, by: \.service)
-        let health = self.health()
-        let verdicts = self.verdicts()
+        let health = running.health()
+        let verdicts = running.verdicts()
         var services: [JSONValue] = []
         for service in snapshot.services.sorted(by: { $0.fqdn < $1.fqdn }) {
             var clusters: [JSONValue] = []
@@ -45,7 +45,7 @@ extension AdminAPI {
             ]))
         }
         let uptime = (clock.now - startedAt).milliseconds / 1000
-        let members = self.members()
+        let members = running.members()
         return Self.json(200, .object([
             ("node", .object([("name", .string(node.name)), ("region", .string(node.region))])),
             ("config_version", .string(snapshot.version.readable)),
@@ -63,7 +63,7 @@ extension AdminAPI {
     /// `CertificateInfo.warningDays`) or `expired`.
     func certificateStatus() -> [JSONValue] {
         let now = clock.wallMilliseconds
-        return certificates().map { info in
+        return running.certificates().map { info in
             let days = info.daysToExpiry(wallMilliseconds: now)
             let state = days < 0 ? "expired" : days <= CertificateInfo.warningDays ? "expiring" : "ok"
             return .object([
@@ -81,7 +81,7 @@ extension AdminAPI {
     /// `GET /v1/members`: every gossip member this node knows, itself first. With gossip off the
     /// list is empty and `gossip` is false, so a script can tell "alone by design" from "alone".
     func membersAnswer() -> HTTPResponse {
-        let members = self.members()
+        let members = running.members()
         return Self.json(200, .object([
             ("gossip", .bool(members != nil)),
             ("members", .array((members ?? []).map(\.json))),

@@ -17,21 +17,12 @@ struct AdminAPI: HTTPHandler {
     let node: NodeIdentity
     /// The routing snapshot the data plane serves, for `explain`.
     let publisher: SnapshotPublisher
-    /// What the prober knows now, by target id (`service/cluster`).
-    let health: @Sendable () -> [String: TargetHealth]
-    /// The quorum's votes per target, from this node's and its peers' observations.
-    let verdicts: @Sendable () -> [String: HealthConsensus.Verdict]
-    /// Runs after a successful write and before its answer: publishes the new routing snapshot.
-    let afterWrite: @Sendable () async -> Void
-    /// The gossip members this node sees, itself first; nil when gossip is off.
-    let members: @Sendable () -> [GossipMember]?
-    /// The TLS certificates the proxy serves; empty without --https.
-    var certificates: @Sendable () -> [CertificateInfo] = { [] }
+    /// The running node: health, quorum, gossip members, certificates, readiness, and the
+    /// snapshot to publish after a write.
+    let running: any AdminNode
     let clock: any GLBClock
     let startedAt: Instant
     let logger: Logger
-    /// True once every listener is up; /readyz answers 503 until then and while stopping.
-    let isReady: @Sendable () -> Bool
 
     struct NodeIdentity: Sendable {
         var name: String
@@ -41,7 +32,7 @@ struct AdminAPI: HTTPHandler {
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         do {
             let response = try await route(request)
-            if request.method != "GET", request.method != "HEAD", (200..<300).contains(response.status) { await afterWrite() }
+            if request.method != "GET", request.method != "HEAD", (200..<300).contains(response.status) { await running.configWritten() }
             return response
         } catch let error as APIError {
             if error.status >= 500 { logger.error("admin request failed", ["target": request.target, "error": error.message]) }
@@ -76,7 +67,7 @@ struct AdminAPI: HTTPHandler {
         case (.healthz, _):
             return Self.json(200, .object([("status", .string("ok"))]))
         case (.readyz, _):
-            return isReady() ? Self.json(200, .object([("status", .string("ready"))]))
+            return running.isReady ? Self.json(200, .object([("status", .string("ready"))]))
                              : Self.json(503, .object([("status", .string("starting or stopping"))]))
         case (.metrics, _):
             return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render())

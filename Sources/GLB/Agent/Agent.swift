@@ -138,11 +138,10 @@ final class Agent: Sendable {
             configuration: HTTPServer.Configuration(address: config.admin, name: "admin"),
             loops: control.loops,                    // control plane: its own loop, one is plenty
             handler: AdminAPI(store: store, metrics: metrics, auth: AdminAuth(adminToken: config.adminToken, readToken: config.readToken),
-                              node: .init(name: config.node, region: config.region), publisher: publisher, health: { prober.snapshot() },
-                              verdicts: { [clock] in monitor.verdicts(now: clock.now) },
-                              afterWrite: { await routing.catchUp(with: store) }, members: { gossip?.members() }, certificates: { certificates?.certificates ?? [] },
-                              clock: clock, startedAt: started,
-                              logger: logger.named("admin"), isReady: { [weak self] in self?.isReady ?? false }),
+                              node: .init(name: config.node, region: config.region), publisher: publisher,
+                              running: RunningNode(prober: prober, monitor: monitor, routing: routing, store: store, gossip: gossip,
+                                                   certificateStore: certificates, clock: clock, agent: self),
+                              clock: clock, startedAt: started, logger: logger.named("admin")),
             logger: logger.named("admin"), registry: metrics)
         do {
             try await admin.start()
