@@ -195,4 +195,37 @@ import Testing
         try await b.stop()
         try await a.stop()
     }
+
+    /// Two nodes write one row at the same moment, rounds on end, with push-pull and digests
+    /// out of the way: gossip alone must bring every node to the write with the higher
+    /// (version, origin). Under one gossip key per row, the newer write could be dropped as a
+    /// stale duplicate on a node that had seen the other one first.
+    @Test func concurrentWritesOfOneRowConvergeByGossipAlone() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let agents = try await Self.cluster(3, in: dir) {
+            $0.replicationDigestInterval = .seconds(3600)
+            $0.pushPullInterval = .seconds(3600)
+        }
+        for agent in agents {
+            #expect(try await eventually { try await Self.members(agent).values.filter { $0 == "alive" }.count == 3 })
+        }
+        #expect(try await agents[0].request("PUT", "/v1/services/www", body: AdminAPIEndToEndTests.service).status == 201)
+        #expect(try await agents[0].request("PUT", "/v1/services/www/clusters/eu", body: AdminAPIEndToEndTests.eu).status == 201)
+        for agent in agents {
+            #expect(try await eventually { try await agent.request("GET", "/v1/services/www/clusters/eu").status == 200 })
+        }
+        for round in 0..<5 {
+            async let a = agents[1].request("PATCH", "/v1/services/www/clusters/eu", body: #"{"weight":\#(100 + round)}"#)
+            async let b = agents[2].request("PATCH", "/v1/services/www/clusters/eu", body: #"{"weight":\#(200 + round)}"#)
+            _ = try await (a, b)
+            let converged = try await eventually(within: .seconds(5)) {
+                var weights: Set<Int> = []
+                for agent in agents { weights.insert(try await agent.request("GET", "/v1/services/www/clusters/eu").json?["weight"]?.intValue ?? -1) }
+                return weights.count == 1 && !weights.contains(-1)
+            }
+            #expect(converged, "round \(round): every node holds the same write, by gossip alone")
+        }
+        for agent in agents { try await agent.stop() }
+    }
 }

@@ -209,7 +209,12 @@ actor Replicator {
                 logger.info("config row too large to gossip; sending it by push-pull", ["key": row.entity + "/" + row.key, "bytes": "\(bytes.count)"])
                 return
             }
-            gossip.enqueueUser(key: Self.rowPrefix + row.entity + "/" + row.key, payload: bytes)
+            // One gossip key per row and writer: gossip keeps only the newest payload per key by
+            // its own Lamport order, which knows nothing of rows' versions, so two nodes writing
+            // one row at once under one key could see the HLC-newer write dropped as stale on
+            // some nodes until the next push-pull. Per writer, both travel and the store's
+            // (version, origin) rule picks the winner everywhere.
+            gossip.enqueueUser(key: Self.rowPrefix + row.entity + "/" + row.key + "@" + node, payload: bytes)
         } catch {
             logger.error("cannot encode a config row", ["error": "\(error)"])
         }

@@ -230,6 +230,29 @@ extension GossipNode {
         sendSync(to: peer.address, reply: true, &out)
     }
 
+    /// Heals a partition (serf's reconnect; memberlist push-pulls for the same reason): a member
+    /// declared dead may be alive on the other side of a cut that has healed, and once the
+    /// broadcasts about it are spent nothing else would ever reach it. So every
+    /// `joinRetryInterval`, while some member is dead and not yet reaped, one of them at random
+    /// gets this node's full state and is asked for its own. On the far side that state says it
+    /// is dead, which it refutes at a higher incarnation; its reply says the same of us, which
+    /// we refute in turn, and both sides are whole again within a few rounds.
+    mutating func reconnect(_ out: inout [Outbound]) {
+        guard let failed = randomMembers(1, where: { $0.member.status == .dead }).first else { return }
+        stats.reconnects += 1
+        sendSync(to: failed.address, reply: true, &out)
+    }
+
+    /// With live peers, a seed that is none of them (it was reaped after a partition longer than
+    /// `reapAfter`, or never answered) still gets a hello at every periodic sync: the partition
+    /// outlasting the reconnect window must heal too, from the side that knows the seed.
+    mutating func helloToAbsentSeeds(_ out: inout [Outbound]) {
+        guard !seeds.isEmpty, hasLivePeers else { return }
+        let live = Set(table.values.filter { $0.member.status == .alive }.map(\.member.address))
+        let hello = GossipCodec.frame(.sync(reply: true, entries: [SyncEntry(facts: localFacts, status: .alive)]))
+        for seed in seeds where !live.contains(seed) { send([hello], to: seed, &out) }
+    }
+
     /// While no live peer is known, sends this node's state to every seed and asks for theirs.
     mutating func retryJoin(now: Instant, _ out: inout [Outbound]) {
         guard !seeds.isEmpty, !hasLivePeers, let due = timers.join, now >= due else { return }

@@ -34,6 +34,8 @@ package struct GossipNode: Sendable {
         package var duplicateUserPayloads = 0
         /// Failed UDP probes rescued by a TCP connect to the target (not suspected).
         package var tcpRescues = 0
+        /// Full-state syncs sent to a member declared dead, to heal a partition.
+        package var reconnects = 0
     }
 
     /// A TCP connect the transport should try to a member that did not answer UDP probes
@@ -82,6 +84,8 @@ package struct GossipNode: Sendable {
         var gossip: Instant?
         var sync: Instant?
         var join: Instant?
+        /// The next attempt to reach a member that failed (see `reconnect`).
+        var reconnect: Instant?
     }
 
     package let config: GossipConfig
@@ -175,6 +179,7 @@ package struct GossipNode: Sendable {
         consider(timers.gossip)
         consider(timers.sync)
         if !seeds.isEmpty, !hasLivePeers { consider(timers.join) }
+        if hasFailedMembers { consider(timers.reconnect) }
         if let probe { consider(probe.indirect ? probe.deadline : probe.indirectAt) }
         for forward in forwards.values { consider(forward.nackSent ? forward.expiresAt : forward.nackAt) }
         for record in table.values {
@@ -186,6 +191,9 @@ package struct GossipNode: Sendable {
     }
 
     var hasLivePeers: Bool { table.values.contains { !$0.member.status.isGone } }
+
+    /// Members declared dead (not ones that left): they may be alive across a partition.
+    var hasFailedMembers: Bool { table.values.contains { $0.member.status == .dead } }
 
     var localFacts: MemberFacts {
         MemberFacts(name: name, region: region, address: address, incarnation: incarnation, metadata: metadata)
@@ -230,8 +238,14 @@ package struct GossipNode: Sendable {
             gossip(now: now, &out)
             timers.gossip = now + config.gossipInterval
         }
+        if let due = timers.reconnect, now >= due {
+            reconnect(&out)
+            timers.reconnect = nil
+        }
+        if timers.reconnect == nil, hasFailedMembers { timers.reconnect = now + config.joinRetryInterval }
         if let due = timers.sync, now >= due {
             pushSync(&out)
+            helloToAbsentSeeds(&out)
             timers.sync = now + config.syncInterval
         }
         reap(now: now)

@@ -41,6 +41,25 @@ import Testing
         #expect(net.allSee(Self.everyone.subtracting(["node-4"]), aliveAmong: others))
     }
 
+    /// The node every other one joined through (and which has no seed of its own) is cut off
+    /// until all declare it dead, and the cut heals: a few seconds later (members dead but not yet
+    /// reaped: the reconnect attempts reach it), or minutes later (reaped on both sides: the
+    /// others' hellos to their seed at each periodic sync reach it). Either way all five are one
+    /// cluster again, where before a cut seed stayed alone forever.
+    @Test(arguments: [Duration.seconds(8), .seconds(120)])
+    func aHealedPartitionOfTheSeedNodeMergesAgain(cut: Duration) {
+        var net = Self.converged()
+        net.partitioned = ["node-0"]
+        let others = net.names.filter { $0 != "node-0" }
+        let dead = net.run(until: { net in others.allSatisfy { net.status(of: "node-0", seenBy: $0) == .dead } }, limit: .seconds(30))
+        #expect(dead != nil, "the others declare the seed dead")
+        net.run(for: cut)
+        net.partitioned = []
+        let healed = net.run(until: { $0.allSee(Self.everyone, aliveAmong: $0.names) }, limit: .seconds(45))
+        #expect(healed != nil, "one cluster again after a \(cut) cut")
+        if cut < net.config.reapAfter { #expect(healed! < .seconds(10), "healed in \(healed!)") }
+    }
+
     @Test(arguments: [0.2, 0.4])
     func packetLossCausesNoFalseDeath(loss: Double) {
         var net = Self.converged(seed: 7)
