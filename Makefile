@@ -1,6 +1,6 @@
 # Conveniences over scripts/: the README's two quick-start commands are scripts/run.sh and
 # scripts/test.sh, which need nothing but bash and Swift.
-.PHONY: build release test run bench bench-dns bench-http bench-tls bench-failover bench-gossip bench-admin-flood fuzz-dns fuzz-http fuzz-geo demo image deploy-check clean
+.PHONY: build release test run bench bench-dns bench-http bench-tls bench-failover bench-gossip bench-admin-flood fuzz-dns fuzz-http fuzz-geo fuzz-gossip fuzz-json fuzz-cli fuzz-admin fuzz-short demo image deploy-check clean
 
 build:
 	swift build
@@ -71,6 +71,22 @@ fuzz-http:
 
 fuzz-geo:
 	scripts/fuzz-geo.sh
+
+fuzz-gossip:
+	scripts/fuzz-gossip.sh
+
+fuzz-json:
+	scripts/fuzz-json.sh
+
+fuzz-cli:
+	scripts/fuzz-cli.sh
+
+fuzz-admin:
+	scripts/fuzz-admin.sh
+
+# Every fuzz target for FUZZ_SECONDS (default 10) each, one after another; fails on any finding.
+fuzz-short:
+	scripts/fuzz-short.sh
 
 clean:
 	rm -rf .build .build-fuzz .bench-results

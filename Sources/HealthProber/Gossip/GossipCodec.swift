@@ -6,7 +6,8 @@ package enum GossipDecodeError: Error, Hashable, Sendable {
     case unsupportedVersion(UInt8)
     case oversize(Int)
     /// A field holds a value the format does not allow (an unknown status or address family, a
-    /// boolean that is not 0 or 1, metadata over its limit) or bytes are left over in a message.
+    /// boolean that is not 0 or 1, metadata over its limit, a string that is not UTF-8) or bytes
+    /// are left over in a message.
     case badField(String)
 }
 
@@ -14,7 +15,7 @@ package enum GossipDecodeError: Error, Hashable, Sendable {
 ///
 ///     packet  = version:u8  count:u8  frame{count}
 ///     frame   = type:u8  length:u16  body[length]            (type: `GossipMessageType`)
-///     string  = length:u8  utf8[length]
+///     string  = length:u8  utf8[length]                      (valid UTF-8)
 ///     address = family:u8 (4 or 6)  ip[4 or 16]  port:u16
 ///     facts   = name:string region:string address incarnation:u32 metaLength:u16 meta
 ///
@@ -197,10 +198,14 @@ package enum GossipCodec {
         return value
     }
 
+    /// Strict UTF-8, as every sender writes: repairing bad bytes to U+FFFD instead would let a name
+    /// decode to up to three times its wire length, so relaying it would truncate it into another
+    /// name, and distinct wire names would decode to the same member.
     private static func string(_ body: inout ByteBuffer) throws(GossipDecodeError) -> String {
         let length: UInt8 = try integer(&body)
         guard let bytes = body.readSlice(length: Int(length)) else { throw .truncated }
-        return String(decoding: bytes, as: UTF8.self)
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw .badField("string is not UTF-8") }
+        return text
     }
 
     private static func address(_ body: inout ByteBuffer) throws(GossipDecodeError) -> SocketAddress {

@@ -68,6 +68,22 @@ import Testing
         #expect(throws: GossipDecodeError.badField("member status 9")) { try GossipCodec.decode([GossipCodec.version, 1] + sync) }
     }
 
+    /// Senders only write valid UTF-8. Repairing bad bytes instead would turn 128 bytes of 0xFF into
+    /// 384 bytes of U+FFFD, which a relay truncates to 255: another member's name.
+    @Test func stringsThatAreNotUTF8AreRejected() throws {
+        let name = [UInt8](repeating: 0xFF, count: 128)
+        let body = [0, 0, 0, 7, UInt8(name.count)] + name
+        let ping = [GossipCodec.version, 1, GossipMessageType.ping.rawValue, 0, UInt8(body.count)] + body
+        #expect(throws: GossipDecodeError.badField("string is not UTF-8")) { try GossipCodec.decode(ping) }
+        // A sequence cut inside a character, and an overlong encoding of "/".
+        for bad: [UInt8] in [[0x65, 0xC3], [0xC0, 0xAF]] {
+            let leave = GossipCodec.frame(.leave(node: "eu-1", incarnation: 1))
+            let forged = [leave[0], 0, UInt8(1 + bad.count + 4), UInt8(bad.count)] + bad + leave.suffix(4)
+            #expect(throws: GossipDecodeError.badField("string is not UTF-8")) { try GossipCodec.decode([GossipCodec.version, 1] + forged) }
+        }
+        #expect(try GossipCodec.decode(GossipCodec.packet([.leave(node: "ñ-日本", incarnation: 1)])) == [.leave(node: "ñ-日本", incarnation: 1)])
+    }
+
     /// Rolling upgrades: a frame of a type this version does not know is skipped by its length.
     @Test func unknownMessageTypesAreSkipped() throws {
         let unknown: [UInt8] = [200, 0, 3, 9, 9, 9]
