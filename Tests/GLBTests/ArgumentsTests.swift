@@ -31,6 +31,7 @@ import Testing
         Parse(name: "--x=v", argv: ["--admin=10.0.0.1:9090"], admin: "10.0.0.1:9090"),
         Parse(name: "--x=v keeps later equals signs", argv: ["--admin=a=b"], admin: "a=b"),
         Parse(name: "--x= is an empty value", argv: ["--admin="], admin: ""),
+        Parse(name: "--x=v where v starts with a combining mark", argv: ["--admin=\u{301}x"], admin: "\u{301}x"),
         Parse(name: "a value may start with a dash", argv: ["--admin", "-x"], admin: "-x"),
         Parse(name: "a flag", argv: ["--json"], json: true),
         Parse(name: "positionals around options", argv: ["www", "--json", "eu"], json: true, positionals: ["www", "eu"]),

@@ -49,9 +49,12 @@ struct Arguments {
             guard word.hasPrefix("--") else { throw UsageError("unknown option \(word)") }
             var name = String(word.dropFirst(2))
             var inlineValue: String?
-            if let eq = name.firstIndex(of: "=") {
-                inlineValue = String(name[name.index(after: eq)...])
-                name = String(name[..<eq])
+            // By scalars, not characters: "=" followed by a combining mark is one Character,
+            // and `--admin=\u{301}x` must split like `--admin \u{301}x` (found by fuzzing).
+            let scalars = name.unicodeScalars
+            if let eq = scalars.firstIndex(of: "=") {
+                inlineValue = String(scalars[scalars.index(after: eq)...])
+                name = String(scalars[..<eq])
             }
             guard let spec = byName[name] else { throw UsageError("unknown option --\(name)") }
             let value: String
