@@ -1,6 +1,6 @@
 # Conveniences over scripts/: the README's two quick-start commands are scripts/run.sh and
 # scripts/test.sh, which need nothing but bash and Swift.
-.PHONY: build release test run bench bench-dns bench-http bench-tls bench-failover bench-gossip bench-admin-flood fuzz-dns fuzz-http fuzz-geo fuzz-gossip fuzz-json fuzz-cli fuzz-admin fuzz-short demo image deploy-check clean
+.PHONY: build release test run bench bench-dns bench-http bench-tls bench-failover bench-gossip bench-admin-flood fuzz-dns fuzz-http fuzz-geo fuzz-gossip fuzz-json fuzz-cli fuzz-admin fuzz-short demo chaos image deploy-check clean
 
 build:
 	swift build
@@ -52,6 +52,12 @@ bench-gossip:
 # (deploy/demo/three-regions.sh; needs root for the namespaces).
 demo: release
 	@if [ "$$(id -u)" = 0 ]; then deploy/demo/three-regions.sh; else sudo deploy/demo/three-regions.sh; fi
+
+# The same three regions under faults: a partition, an asymmetric partition, 30% loss and a
+# clock 10 s ahead, each healed and checked (scripts/chaos.sh, docs/chaos.md; needs root, exits 1
+# on a failed check). GLB=/path/to/glb tests that binary instead of building the release one.
+chaos: $(if $(GLB),,release)
+	@if [ "$$(id -u)" = 0 ]; then GLB="$(GLB)" scripts/chaos.sh; else sudo GLB="$(GLB)" scripts/chaos.sh; fi
 
 # The agent's container image (deploy/Containerfile); CONTAINER=podman works too.
 CONTAINER ?= docker

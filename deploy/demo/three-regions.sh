@@ -10,6 +10,8 @@
 # Needs: root (network namespaces), iproute2, dig, curl, openssl, python3; Swift to build
 # .build/release/glb if it is missing (GLB=/path/to/glb uses another binary). Touches nothing
 # outside its namespaces and a temporary directory, and removes them on exit, Ctrl-C included.
+# The namespaces, origins and agents are set up by deploy/demo/lib.sh, which scripts/chaos.sh
+# shares.
 #
 #   namespace glbdemo-lan     bridge glbdemo0: the "internet" between the regions
 #   namespace glbdemo-eu      agent eu-1 (region eu-west)   10.77.0.11  DNS :5353  proxy :8080
@@ -32,6 +34,8 @@ esac
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GLB=${GLB:-$ROOT/.build/release/glb}
 PREFIX=glbdemo
+BRIDGE=glbdemo0
+VETH=gd-
 NET=10.77.0
 REGIONS=(eu us ap)
 declare -A REGION_NAME=([eu]=eu-west [us]=us-east [ap]=ap-south)
@@ -51,15 +55,9 @@ note() { printf '   %s\n' "$*"; }
 elapsed() { awk -v s="$STARTED" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - s }'; }
 die() { printf '\033[31mdemo failed: %s\033[0m\n' "$*" >&2; exit 1; }
 
-[[ $(id -u) == 0 ]] || die "run as root: network namespaces need it (sudo $0)"
-for tool in ip dig curl openssl python3; do
-    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install iproute2 bind9-dnsutils curl openssl python3)"
-done
-# The real interpreter, not a pyenv or asdf shim, so the PID we keep is the server's.
-PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-if ip netns list | grep -q "^$PREFIX-"; then
-    die "namespaces $PREFIX-* exist already (another demo running, or one killed with -9): ip netns list"
-fi
+# shellcheck source=deploy/demo/lib.sh
+source "$ROOT/deploy/demo/lib.sh"
+lab_preflight ip dig curl openssl python3
 
 WORK=$(mktemp -d /tmp/glb-demo.XXXXXX)
 declare -A AGENT_PID=() ORIGIN_PID=()
@@ -68,27 +66,13 @@ cleanup() {
     local status=$?
     trap - EXIT INT TERM
     printf '\n\033[1m== cleanup\033[0m\n'
-    # SIGTERM first, so the agents say goodbye and close their stores; then whatever is left.
-    for pid in "${AGENT_PID[@]}" "${ORIGIN_PID[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for _ in $(seq 50); do
-        local alive=0
-        for pid in "${AGENT_PID[@]}" "${ORIGIN_PID[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-        ((alive)) || break
-        sleep 0.1
-    done
-    for pid in "${AGENT_PID[@]}" "${ORIGIN_PID[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    lab_stop_processes
     if ((status == 1)) && [[ -d $WORK ]]; then   # a failure, not Ctrl-C
         for r in "${REGIONS[@]}"; do
             [[ -f $WORK/$r.log ]] && { echo "--- last lines of agent $r-1's log ($WORK/$r.log):"; tail -n 15 "$WORK/$r.log"; }
         done
     fi
-    # Anything still running in the demo's namespaces was started by it: stop it too, or it
-    # would outlive its network. Deleting a namespace deletes its veth ends, and glbdemo-lan
-    # takes the bridge with it.
-    for ns in lan "${REGIONS[@]}" "${REGIONS[@]/%/-web}"; do
-        for pid in $(ip netns pids "$PREFIX-$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
-        ip netns delete "$PREFIX-$ns" 2>/dev/null || true
-    done
+    lab_delete_namespaces
     rm -rf "$WORK"
     note "stopped every process, deleted namespaces $PREFIX-*, removed $WORK"
     exit "$status"
@@ -97,108 +81,39 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-in_ns() { local ns=$1; shift; ip netns exec "$PREFIX-$ns" "$@"; }
-glb_in() { local r=$1; shift; in_ns "$r" "$GLB" "$@"; }
-
-# Polls `command` every 0.1 s until it succeeds (0) or `seconds` pass (1).
-poll() {
-    local seconds=$1; shift
-    local deadline=$(($(date +%s%N) + seconds * 1000000000))
-    until "$@" >/dev/null 2>&1; do
-        (($(date +%s%N) < deadline)) || return 1
-        sleep 0.1
-    done
-}
-wait_until() {
-    local seconds=$1 what=$2; shift 2
-    poll "$seconds" "$@" || die "timed out after ${seconds}s waiting for $what"
-}
-
-# The A records node `r` answers for `name`, as origin region names (eu us ap), sorted.
-answers() {
-    local r=$1 name=${2:-www.glb.example} extra=${3:-}
-    # shellcheck disable=SC2086
-    in_ns "$r" dig @"${NODE_IP[$r]}" -p 5353 "$name" A +short +time=1 +tries=2 $extra | while read -r ip; do
-        local label=$ip
-        for o in "${REGIONS[@]}"; do [[ $ip == "${ORIGIN_IP[$o]}" ]] && label=$o; done
-        for o in "${REGIONS[@]}"; do [[ $ip == "${NODE_IP[$o]}" ]] && label="node-$o"; done
-        echo "$label"
-    done | sort | tr '\n' ' '
-}
 show_answers() {
     for r in "${REGIONS[@]}"; do
         printf '   from %-3s  dig @%s -p 5353 www.glb.example A  ->  %s\n' "$r" "${NODE_IP[$r]}" "$(answers "$r")"
     done
 }
-answers_contain() { [[ " $(answers "$1") " == *" $2 "* ]]; }
-answers_lack() { ! answers_contain "$1" "$2" && [[ -n $(answers "$1") ]]; }
 
 # ---------------------------------------------------------------------------------------------
 step "Build the agent"
-if [[ -x $GLB ]]; then
-    note "using $GLB ($("$GLB" version))"
-else
-    note "$GLB is missing: swift build -c release --product glb"
-    (cd "$ROOT" && swift build -c release --product glb)
-fi
+lab_build_glb
 
 # ---------------------------------------------------------------------------------------------
 step "Network: a bridge and seven namespaces on $NET.0/24"
-ip netns add "$PREFIX-lan"
-in_ns lan ip link add glbdemo0 type bridge
-in_ns lan ip link set glbdemo0 up
-in_ns lan ip link set lo up
-attach() {   # attach NAMESPACE IP: a veth pair from the namespace to the bridge
-    local ns=$1 ip=$2
-    ip netns add "$PREFIX-$ns"
-    ip link add "gd-$ns" type veth peer name eth0 netns "$PREFIX-$ns"
-    ip link set "gd-$ns" netns "$PREFIX-lan"
-    in_ns lan ip link set "gd-$ns" master glbdemo0 up
-    in_ns "$ns" ip addr add "$ip/24" dev eth0
-    in_ns "$ns" ip link set eth0 up
-    in_ns "$ns" ip link set lo up
-    note "$(printf '%-16s eth0 %s' "$PREFIX-$ns" "$ip")"
-}
-for r in "${REGIONS[@]}"; do attach "$r" "${NODE_IP[$r]}"; done
-for r in "${REGIONS[@]}"; do attach "$r-web" "${ORIGIN_IP[$r]}"; done
+lab_network
 
 # ---------------------------------------------------------------------------------------------
 step "Origins: one web server per region, answering / and /healthz with its region"
-start_origin() {
-    local r=$1
-    mkdir -p "$WORK/www-$r"
-    echo "ok" >"$WORK/www-$r/healthz"
-    echo "hello from the $r origin (${REGION_NAME[$r]})" >"$WORK/www-$r/index.html"
-    # Not through in_ns: a function in the background is a subshell, and $! would be its PID.
-    # `ip netns exec` execs the command itself, so $! is the server's PID.
-    ip netns exec "$PREFIX-$r-web" "$PYTHON" -m http.server "$ORIGIN_PORT" --bind "${ORIGIN_IP[$r]}" \
-        --directory "$WORK/www-$r" >"$WORK/origin-$r.log" 2>&1 &
-    ORIGIN_PID[$r]=$!
-    wait_until 10 "origin $r" in_ns "$r-web" curl -fsS "http://${ORIGIN_IP[$r]}:$ORIGIN_PORT/healthz"
-}
 for r in "${REGIONS[@]}"; do
-    start_origin "$r"
+    lab_start_origin "$r"
     note "$r: http://${ORIGIN_IP[$r]}:$ORIGIN_PORT/  ->  $(in_ns "$r-web" curl -fsS "http://${ORIGIN_IP[$r]}:$ORIGIN_PORT/")"
 done
 
 # ---------------------------------------------------------------------------------------------
 step "Agents: one per region, gossiping with one shared key"
-openssl rand -base64 32 >"$WORK/gossip.key"
-chmod 600 "$WORK/gossip.key"
+lab_gossip_key
 note "gossip key: openssl rand -base64 32 > $WORK/gossip.key"
 for r in "${REGIONS[@]}"; do
-    args=(agent --node "$r-1" --region "${REGION_NAME[$r]}" --data "$WORK/data-$r" --zone "$ZONE"
-          --dns ":5353" --http ":8080" --admin 127.0.0.1:9090 --loops 1
-          --gossip "${NODE_IP[$r]}:7946" --gossip-key-file "$WORK/gossip.key")
-    [[ $r != eu ]] && args+=(--join "${NODE_IP[eu]}:7946")
-    note "ip netns exec $PREFIX-$r glb ${args[*]}"
-    ip netns exec "$PREFIX-$r" "$GLB" "${args[@]}" >"$WORK/$r.log" 2>&1 &
-    AGENT_PID[$r]=$!
+    lab_agent_args "$r"
+    note "ip netns exec $PREFIX-$r glb ${AGENT_ARGS[*]}"
+    lab_start_agent "$r"
 done
 for r in "${REGIONS[@]}"; do
-    wait_until 30 "agent $r-1 to be ready" in_ns "$r" curl -fsS http://127.0.0.1:9090/readyz
+    wait_until 30 "agent $r-1 to be ready" lab_ready "$r"
 done
-members_alive() { [[ $(glb_in "$1" members --json | grep -o '"status":"alive"' | wc -l) -ge 3 ]]; }
 for r in "${REGIONS[@]}"; do wait_until 30 "$r-1 to see three live members" members_alive "$r"; done
 note "all three ready and joined after $(elapsed)s; as ap-1 sees them:"
 note "\$ ip netns exec $PREFIX-ap glb members"
@@ -234,20 +149,6 @@ show_answers
 note "\$ ip netns exec $PREFIX-ap curl -H 'Host: www.glb.example' ${NODE_IP[ap]}:8080/     (ap-1's proxy)"
 note "$(in_ns ap curl -fsS -H 'Host: www.glb.example' "${NODE_IP[ap]}:8080/")"
 
-# Every node has probed every origin and counts three "up" votes for each (its own and its
-# peers' gossiped observations), so the failover below starts from a settled GLB.
-settled() {
-    local r
-    for r in "${REGIONS[@]}"; do
-        glb_in "$r" status --json | "$PYTHON" -c '
-import json, sys
-status = json.load(sys.stdin)
-www = [c for s in status["services"] if s["name"] == "www" for c in s["clusters"]]
-ok = len(www) == 3 and all(c.get("health") == "up" and int(c["quorum"]["up_votes"]) == 3 for c in www)
-sys.exit(0 if ok else 1)' || return 1
-    done
-}
-
 # ---------------------------------------------------------------------------------------------
 step "Failover: kill the eu origin (kill -9)"
 wait_until 20 "every node to count three up votes for every origin" settled
@@ -275,7 +176,7 @@ glb_in us status | sed 's/^/   /'
 note "the proxy steers around it too: $(in_ns ap curl -fsS -H 'Host: www.glb.example' "${NODE_IP[ap]}:8080/")"
 
 step "Bring the eu origin back"
-start_origin eu
+lab_start_origin eu
 back=$(date +%s%N)
 all_have_eu() { for r in "${REGIONS[@]}"; do answers_contain "$r" eu || return 1; done; }
 wait_until 20 "every node to answer eu again" all_have_eu
