@@ -5,6 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 swift build --build-tests
+# The parsers' fuzz targets first, a few seconds each (their regressions replayed), so the
+# test runner's summary stays the last thing printed. GLB_SKIP_FUZZ=1 skips them locally.
+fuzz_status=0
+if [[ -z ${GLB_SKIP_FUZZ:-} ]]; then
+  scripts/fuzz-short.sh || fuzz_status=$?
+fi
 # One test at a time: the integration suites run real agents, origins and load on two cores,
 # and in parallel they starve each other into timeouts. Serial takes well under a minute.
 #
@@ -48,4 +54,8 @@ fi
 status=0
 wait "$runner" || status=$?
 wait "$printer" 2>/dev/null || true
+if ((status == 0 && fuzz_status != 0)); then
+  echo "scripts/test.sh: the tests passed, but a fuzz target failed (scripts/fuzz-short.sh above)" >&2
+  status=$fuzz_status
+fi
 exit "$status"
