@@ -88,8 +88,10 @@ start_agent() {
 }
 cleanup_walkthrough() {
   stop_agent
-  # Whatever the walkthrough left running in its own process group (origins, extra agents).
-  pkill -TERM -g $$ -f "glb agent|http.server" 2>/dev/null || true
+  # Whatever the walkthrough left running (origins, extra agents) is in this process group, the
+  # session setsid made: signal the whole group, this shell excepted.
+  trap '' TERM
+  kill -TERM -- -$$ 2>/dev/null || true
 }
 trap cleanup_walkthrough EXIT
 SH
