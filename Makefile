@@ -1,6 +1,6 @@
 # Conveniences over scripts/: the README's two quick-start commands are scripts/run.sh and
 # scripts/test.sh, which need nothing but bash and Swift.
-.PHONY: build release test run bench bench-dns bench-http bench-tls bench-failover bench-gossip fuzz-dns fuzz-http fuzz-geo demo image deploy-check clean
+.PHONY: build release test run bench bench-dns bench-http bench-tls bench-failover bench-gossip fuzz-dns fuzz-http fuzz-geo fuzz-api demo image deploy-check clean
 
 build:
 	swift build
@@ -64,6 +64,10 @@ fuzz-http:
 
 fuzz-geo:
 	scripts/fuzz-geo.sh
+
+# The admin API against docs/openapi.json with Schemathesis (FUZZ_API_SECONDS=600 for the long run).
+fuzz-api:
+	scripts/fuzz-api.sh
 
 clean:
 	rm -rf .build .build-fuzz .bench-results
