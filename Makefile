@@ -1,6 +1,6 @@
 # Conveniences over scripts/: the README's two quick-start commands are scripts/run.sh and
 # scripts/test.sh, which need nothing but bash and Swift.
-.PHONY: build release test run bench bench-dns bench-http bench-tls bench-failover bench-gossip bench-admin-flood fuzz-dns fuzz-http fuzz-geo fuzz-gossip fuzz-json fuzz-cli fuzz-admin fuzz-short demo chaos image deploy-check clean
+.PHONY: build release test run bench bench-dns bench-http bench-tls bench-failover bench-gossip bench-admin-flood fuzz-dns fuzz-http fuzz-geo fuzz-gossip fuzz-json fuzz-cli fuzz-admin fuzz-short fuzz-api demo chaos image deploy-check clean
 
 build:
 	swift build
@@ -93,6 +93,10 @@ fuzz-admin:
 # Every fuzz target for FUZZ_SECONDS (default 10) each, one after another; fails on any finding.
 fuzz-short:
 	scripts/fuzz-short.sh
+
+# The admin API against docs/openapi.json with Schemathesis (FUZZ_API_SECONDS=600 for the long run).
+fuzz-api:
+	scripts/fuzz-api.sh
 
 clean:
 	rm -rf .build .build-fuzz .bench-results

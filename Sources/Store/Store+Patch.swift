@@ -36,6 +36,6 @@ extension Store {
 
     /// A patch changes a record, never which record it is.
     private static func sameKey(_ same: Bool, _ field: String) throws(StoreError) {
-        guard same else { throw StoreError(kind: .invalid, message: "a patch cannot rename a record; create the new one and delete the old", field: field) }
+        guard same else { throw StoreError(kind: .inconsistent, message: "a patch cannot rename a record; create the new one and delete the old", field: field) }
     }
 }

@@ -13,12 +13,12 @@ extension Store {
     }
 
     /// Creates or replaces a service (and brings back a deleted one). Its zone must be live:
-    /// otherwise `.invalid` with field `zone`.
+    /// otherwise `.notFound` with field `zone` (a record it depends on, as for a cluster's service).
     package func putService(_ service: Service, context: WriteContext, action: String = "put") throws(StoreError) -> WriteOutcome<Service> {
         var service = try validate(service)
         return try write { version throws(StoreError) -> WriteOutcome<Service> in
             guard try zone(named: service.zone) != nil else {
-                throw StoreError(kind: .invalid, message: "zone \(service.zone) does not exist; create it first (PUT /v1/zones/\(service.zone))",
+                throw StoreError(kind: .notFound, message: "zone \(service.zone) does not exist; create it first (PUT /v1/zones/\(service.zone))",
                                  field: "zone")
             }
             let previous = try serviceRow(named: service.name).flatMap { $0.deleted ? nil : $0.service }

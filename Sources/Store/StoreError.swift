@@ -15,10 +15,13 @@ package struct StoreError: Error, Sendable, CustomStringConvertible {
         package static let conflict = Kind("conflict")
         /// The record itself is wrong: a field out of range or badly formed. `field` says which.
         package static let invalid = Kind("invalid")
+        /// Each field is valid on its own, but together they contradict each other (a check
+        /// timeout above its interval, a latitude without a longitude). `field` says which to change.
+        package static let inconsistent = Kind("inconsistent")
         /// SQLite failed, or the store is closed: not the caller's fault; `code` and `sql` say more.
         package static let database = Kind("database")
 
-        /// The kind in words: `not found`, `conflict`, `invalid`, `database`.
+        /// The kind in words: `not found`, `conflict`, `invalid`, `inconsistent`, `database`.
         package var description: String { name }
     }
 
@@ -44,7 +47,7 @@ package struct StoreError: Error, Sendable, CustomStringConvertible {
 
     /// A rejected record, from its validation.
     package init(_ validation: ValidationError) {
-        self.init(kind: .invalid, message: validation.message, field: validation.field)
+        self.init(kind: validation.isInconsistency ? .inconsistent : .invalid, message: validation.message, field: validation.field)
     }
 
     /// `kind: message (field f) [sqlite code] in: sql`, for logs.

@@ -9,11 +9,21 @@ package struct ValidationError: Error, Hashable, Sendable, CustomStringConvertib
     package var field: String
     /// What is wrong and what would be right.
     package var message: String
+    /// True when each field is well formed on its own but the record's fields contradict each
+    /// other (`timeout_ms` above `interval_ms`, `latitude` without `longitude`). No schema of a
+    /// single field can rule these out, so the admin API answers 422 for them, not 400.
+    package var isInconsistency: Bool
 
     /// Makes an error for `field`.
-    package init(field: String, message: String) {
+    package init(field: String, message: String, isInconsistency: Bool = false) {
         self.field = field
         self.message = message
+        self.isInconsistency = isInconsistency
+    }
+
+    /// Fields that are each valid but contradict each other; `field` is the one to change.
+    package static func inconsistent(field: String, message: String) -> ValidationError {
+        ValidationError(field: field, message: message, isInconsistency: true)
     }
 
     /// `field: message`.
@@ -33,8 +43,9 @@ enum Check {
         guard codes.count <= 300 else { throw ValidationError(field: field, message: "\(field) lists \(codes.count) codes; at most 300") }
         var result: [String] = []
         for code in codes {
+            // ASCII letters before upper-casing: `ß` would otherwise become `SS`.
             let upper = code.uppercased()
-            guard upper.utf8.count == 2, upper.utf8.allSatisfy({ (0x41...0x5A).contains($0) }) else {
+            guard code.unicodeScalars.allSatisfy(\.isASCII), upper.utf8.count == 2, upper.utf8.allSatisfy({ (0x41...0x5A).contains($0) }) else {
                 throw ValidationError(field: field, message: field == "continents"
                     ? "continents must be codes from AF AN AS EU NA OC SA, got \"\(code)\""
                     : "countries must be ISO 3166-1 alpha-2 codes such as GB, got \"\(code)\"")
@@ -42,7 +53,8 @@ enum Check {
             if let allowed, !allowed.contains(upper) {
                 throw ValidationError(field: field, message: "continents must be codes from AF AN AS EU NA OC SA, got \"\(code)\"")
             }
-            guard !result.contains(upper) else { throw ValidationError(field: field, message: "\(field) lists \(upper) twice") }
+            // `gb` and `GB` are one code: a schema's uniqueItems lets them both through.
+            guard !result.contains(upper) else { throw .inconsistent(field: field, message: "\(field) lists \(upper) twice") }
             result.append(upper)
         }
         return result

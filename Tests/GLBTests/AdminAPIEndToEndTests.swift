@@ -55,7 +55,8 @@ import Testing
         BadWrite(name: "bad address", method: "PUT", path: "/v1/services/www/clusters/us", body: #"{"region":"us","address":"300.1.1.1","port":1}"#, contentType: nil, status: 400, field: "addresses"),
         BadWrite(name: "missing port", method: "PUT", path: "/v1/services/www/clusters/us", body: #"{"region":"us","address":"127.0.0.12"}"#, contentType: nil, status: 400, field: "port"),
         BadWrite(name: "unknown service", method: "PUT", path: "/v1/services/nope/clusters/us", body: Self.us, contentType: nil, status: 404, field: nil),
-        BadWrite(name: "unknown zone", method: "PUT", path: "/v1/services/api", body: #"{"zone":"other.example."}"#, contentType: nil, status: 400, field: "zone"),
+        // A zone that does not exist is a record the service depends on, as a cluster's service is.
+        BadWrite(name: "unknown zone", method: "PUT", path: "/v1/services/api", body: #"{"zone":"other.example."}"#, contentType: nil, status: 404, field: "zone"),
         BadWrite(name: "unknown policy", method: "PUT", path: "/v1/services/api", body: #"{"zone":"glb.example.","policy":"random"}"#, contentType: nil, status: 400, field: "policy"),
         BadWrite(name: "unknown nested field", method: "PUT", path: "/v1/services/api", body: #"{"zone":"glb.example.","check":{"intervall_ms":5}}"#, contentType: nil, status: 400, field: "check.intervall_ms"),
         BadWrite(name: "not JSON content type", method: "PUT", path: "/v1/services/api", body: "zone=x", contentType: "text/plain", status: 415, field: nil),
@@ -68,7 +69,53 @@ import Testing
         BadWrite(name: "POST is not a method here", method: "POST", path: "/v1/services/api", body: "{}", contentType: nil, status: 405, field: nil),
         BadWrite(name: "delete of an unknown cluster", method: "DELETE", path: "/v1/services/www/clusters/zz", body: "", contentType: nil, status: 404, field: nil),
         BadWrite(name: "delete of a zone in use", method: "DELETE", path: "/v1/zones/glb.example.", body: "", contentType: nil, status: 409, field: nil),
+        // Bodies that match docs/openapi.json field by field but whose fields contradict each
+        // other (or the path): 422 naming the field to change, never a 400 a client cannot foresee.
+        BadWrite(name: "a check timeout above its interval", method: "PUT", path: "/v1/services/api",
+                 body: #"{"zone":"glb.example.","check":{"interval_ms":1000,"timeout_ms":1001}}"#, contentType: nil, status: 422, field: "check.timeout_ms"),
+        BadWrite(name: "an expect_status range from high to low", method: "PUT", path: "/v1/services/api",
+                 body: #"{"zone":"glb.example.","check":{"expect_status":"500-200"}}"#, contentType: nil, status: 422, field: "check.expect_status"),
+        BadWrite(name: "a latitude without a longitude", method: "PUT", path: "/v1/services/www/clusters/us",
+                 body: #"{"region":"us","address":"127.0.0.12","port":1,"latitude":40}"#, contentType: nil, status: 422, field: "longitude"),
+        BadWrite(name: "a tls_server_name without tls", method: "PUT", path: "/v1/services/www/clusters/us",
+                 body: #"{"region":"us","address":"127.0.0.12","port":1,"tls_server_name":"origin"}"#, contentType: nil, status: 422, field: "tls_server_name"),
+        BadWrite(name: "one address in two spellings", method: "PUT", path: "/v1/services/www/clusters/us",
+                 body: #"{"region":"us","addresses":["::1","0::1"],"port":1}"#, contentType: nil, status: 422, field: "addresses"),
+        BadWrite(name: "one country in two cases", method: "PUT", path: "/v1/services/www/clusters/us",
+                 body: #"{"region":"us","address":"127.0.0.12","port":1,"countries":["gb","GB"]}"#, contentType: nil, status: 422, field: "countries"),
+        BadWrite(name: "a name in the body that is not the path's", method: "PUT", path: "/v1/services/www/clusters/us",
+                 body: #"{"name":"eu","region":"us","address":"127.0.0.12","port":1}"#, contentType: nil, status: 422, field: "name"),
+        BadWrite(name: "glue for a name that is not a nameserver", method: "PUT", path: "/v1/zones/glb.example.",
+                 body: #"{"nameservers":["ns1.glb.example."],"glue":{"ns2.glb.example.":["192.0.2.53"]}}"#, contentType: nil, status: 422, field: "glue"),
+        // A zone name so long that the default ns1.<zone> or hostmaster.<zone> is over 253
+        // characters was stored, then skipped by routing: accepted but never served.
+        BadWrite(name: "a zone too long for its default nameserver", method: "PUT", path: "/v1/zones/" + Self.longZone(252),
+                 body: "{}", contentType: nil, status: 422, field: "nameservers"),
+        BadWrite(name: "a zone too long for its default hostmaster", method: "PUT", path: "/v1/zones/" + Self.longZone(245),
+                 body: "{}", contentType: nil, status: 422, field: "hostmaster"),
+        // What the document's patterns and types refuse, the server refuses too.
+        BadWrite(name: "a probe path beyond visible ASCII", method: "PUT", path: "/v1/services/api",
+                 body: #"{"zone":"glb.example.","check":{"path":"/caf\u00e9"}}"#, contentType: nil, status: 400, field: "check.path"),
+        BadWrite(name: "a probe host with a control character", method: "PUT", path: "/v1/services/api",
+                 body: #"{"zone":"glb.example.","check":{"host":"a\u001cb"}}"#, contentType: nil, status: 400, field: "check.host"),
+        BadWrite(name: "a country that upper-cases to two letters", method: "PUT", path: "/v1/services/www/clusters/us",
+                 body: #"{"region":"us","address":"127.0.0.12","port":1,"countries":["\u00df"]}"#, contentType: nil, status: 400, field: "countries"),
+        BadWrite(name: "a version that is not a number", method: "PUT", path: "/v1/services/api",
+                 body: #"{"zone":"glb.example.","version":"new"}"#, contentType: nil, status: 400, field: "version"),
+        BadWrite(name: "a negative version", method: "PUT", path: "/v1/zones/glb.example.", body: #"{"version":-1}"#, contentType: nil, status: 400, field: "version"),
     ]
+
+    /// A valid zone name of `length` characters with its trailing dot, in labels of up to 63.
+    static func longZone(_ length: Int) -> String {
+        var labels: [String] = []
+        var left = length
+        while left > 0 {
+            let label = min(63, left - 1)
+            labels.append(String(repeating: "a", count: label))
+            left -= label + 1
+        }
+        return labels.joined(separator: ".") + "."
+    }
 
     /// A Swift type name or debug description that leaked into a message meant for people.
     static func showsSwiftInternals(_ message: String) -> Bool {
@@ -107,7 +154,9 @@ import Testing
 
     /// Query strings that once reached an index past the end of a split (one GET stopped the
     /// whole node): each is a 400 naming the parameter, and the node keeps answering.
-    @Test(arguments: ["subnet=", "subnet", "subnet=/", "subnet=%2F", "subnet=/24", "subnet=1.2.3.4/", "subnet=1.2.3.4/24/1", "subnet=::/129"])
+    @Test(arguments: ["subnet=", "subnet", "subnet=/", "subnet=%2F", "subnet=/24", "subnet=1.2.3.4/", "subnet=1.2.3.4/24/1", "subnet=::/129",
+                      // The prefix is plain decimal, as documented: no sign, no leading zeros.
+                      "subnet=1.2.3.4/%2B8", "subnet=1.2.3.4/008"])
     func aMalformedExplainQueryIsA400AndTheNodeStaysUp(_ query: String) async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
@@ -116,6 +165,18 @@ import Testing
         #expect(answer.status == 400, "\(query)")
         #expect(answer.json?["field"]?.stringValue == "subnet")
         #expect(try await agent.request("GET", "/healthz").status == 200)
+        try await agent.stop()
+    }
+
+    /// A misspelt kind (`clusters`) once matched nothing and looked like an empty audit log.
+    @Test func anUnknownAuditEntityIsA400() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let agent = try await RunningAgent.start(dataDirectory: dir.path)
+        let answer = try await agent.request("GET", "/v1/audit?entity=clusters")
+        #expect(answer.status == 400)
+        #expect(answer.json?["field"]?.stringValue == "entity")
+        #expect(try await agent.request("GET", "/v1/audit?entity=cluster").status == 200)
         try await agent.stop()
     }
 

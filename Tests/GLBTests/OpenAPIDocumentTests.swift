@@ -16,7 +16,7 @@ import Testing
 @Suite struct OpenAPIDocumentTests {
     static let methods = ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
     /// The statuses whose body is the `Error` schema (503 from /readyz is a status, not an error).
-    static let errorStatuses: Set<String> = ["400", "401", "403", "404", "405", "409", "413", "415", "500"]
+    static let errorStatuses: Set<String> = ["400", "401", "403", "404", "405", "409", "413", "415", "422", "500"]
     static let admin = "admin-token-0123456789", reader = "read-token-0123456789"
 
     // MARK: the route table
@@ -74,6 +74,34 @@ import Testing
         #expect(Set(error["properties"]?.objectValue?.map(\.key) ?? []) == ["error", "field"])
         #expect(doc["components"]?["responses"]?["MethodNotAllowed"]?["headers"]?["Allow"] != nil)
         #expect(doc["components"]?["responses"]?["Unauthorized"]?["headers"]?["WWW-Authenticate"] != nil)
+    }
+
+    /// The links drive scripts/fuzz-api.sh's stateful phase (zone → service → cluster → canary):
+    /// each must name a documented operation and only parameters that operation has.
+    @Test func everyLinkNamesAnOperationAndItsParameters() throws {
+        let doc = try Self.load()
+        let byID = Dictionary(Self.operations(doc).compactMap { op in op.value["operationId"]?.stringValue.map { ($0, op) } },
+                              uniquingKeysWith: { a, _ in a })
+        var count = 0
+        for operation in Self.operations(doc) {
+            for (status, response) in operation.value["responses"]?.objectValue ?? [] {
+                for (name, link) in response["links"]?.objectValue ?? [] {
+                    let label = "\(operation.method) \(operation.path) \(status) \(name)"
+                    guard let id = link["operationId"]?.stringValue, let target = byID[id] else {
+                        Issue.record("\(label): no such operationId")
+                        continue
+                    }
+                    let declared = ((doc["paths"]?[target.path]?["parameters"]?.arrayValue ?? []) + (target.value["parameters"]?.arrayValue ?? []))
+                        .compactMap { Self.resolve($0, in: doc)["name"]?.stringValue }
+                    for (parameter, _) in link["parameters"]?.objectValue ?? [] {
+                        #expect(declared.contains(parameter), "\(label): \(id) has no parameter \(parameter)")
+                    }
+                    if link["requestBody"] != nil { #expect(target.value["requestBody"] != nil, "\(label): \(id) takes no body") }
+                    count += 1
+                }
+            }
+        }
+        #expect(count >= 20, "the stateful fuzzing needs the links: \(count)")
     }
 
     // MARK: request bodies against the server

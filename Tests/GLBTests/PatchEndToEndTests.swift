@@ -66,6 +66,9 @@ import Testing
         let zone = try await agent.request("PATCH", "/v1/zones/glb.example.", body: #"{"ttl":600}"#)
         #expect(zone.status == 200 && zone.json?["ttl"]?.intValue == 600)
         #expect(zone.json?["nameservers"]?.arrayValue?.isEmpty == false)
+        // Null for a known field the record leaves out, or for a glue name it lacks, changes nothing.
+        #expect(try await agent.request("PATCH", "/v1/zones/glb.example.", body: #"{"glue":{"ns9.glb.example.":null}}"#).status == 200)
+        #expect(try await agent.request("PATCH", "/v1/services/www/clusters/eu", body: #"{"latitude":null,"longitude":null}"#).status == 200)
         try await agent.stop()
     }
 
@@ -78,12 +81,22 @@ import Testing
         BadPatch(name: "out of range", path: "/v1/services/www/clusters/eu", body: #"{"weight":2000000}"#, status: 400, field: "weight"),
         BadPatch(name: "unknown field", path: "/v1/services/www/clusters/eu", body: #"{"wieght":5}"#, status: 400, field: "wieght"),
         BadPatch(name: "unknown nested field", path: "/v1/services/www", body: #"{"check":{"intervall_ms":5}}"#, status: 400, field: "check.intervall_ms"),
+        // RFC 7396 drops a null member the record lacks; a typo set to null was once a silent 200.
+        BadPatch(name: "unknown field set to null", path: "/v1/services/www/clusters/eu", body: #"{"wieght":null}"#, status: 400, field: "wieght"),
+        BadPatch(name: "unknown nested field set to null", path: "/v1/services/www", body: #"{"check":{"intervall_ms":null}}"#, status: 400, field: "check.intervall_ms"),
         BadPatch(name: "wrong type", path: "/v1/services/www", body: #"{"ttl":"long"}"#, status: 400, field: "ttl"),
-        BadPatch(name: "rename", path: "/v1/services/www/clusters/eu", body: #"{"name":"us"}"#, status: 400, field: "name"),
+        // A well-formed name that is not the path's: the schema cannot say so, so 422 (not 400).
+        BadPatch(name: "rename", path: "/v1/services/www/clusters/eu", body: #"{"name":"us"}"#, status: 422, field: "name"),
         BadPatch(name: "an array", path: "/v1/services/www/clusters/eu", body: "[]", status: 400, field: nil),
         BadPatch(name: "not JSON", path: "/v1/services/www", body: "{", status: 400, field: nil),
         BadPatch(name: "removing a required field", path: "/v1/services/www/clusters/eu", body: #"{"port":null}"#, status: 400, field: "port"),
-        BadPatch(name: "unknown zone", path: "/v1/services/www", body: #"{"zone":"other.example."}"#, status: 400, field: "zone"),
+        BadPatch(name: "unknown zone", path: "/v1/services/www", body: #"{"zone":"other.example."}"#, status: 404, field: "zone"),
+        // Each field valid, together not: 422 naming the one to change.
+        BadPatch(name: "a timeout above the interval", path: "/v1/services/www", body: #"{"check":{"timeout_ms":5000}}"#, status: 422, field: "check.timeout_ms"),
+        BadPatch(name: "a latitude without a longitude", path: "/v1/services/www/clusters/eu", body: #"{"latitude":50}"#, status: 422, field: "longitude"),
+        // A cluster always has addresses: null has no default to reset them to.
+        BadPatch(name: "address reset", path: "/v1/services/www/clusters/eu", body: #"{"address":null,"addresses":["127.0.0.31"]}"#, status: 400, field: "address"),
+        BadPatch(name: "addresses reset", path: "/v1/services/www/clusters/eu", body: #"{"address":"127.0.0.31","addresses":null}"#, status: 400, field: "addresses"),
         BadPatch(name: "no such cluster", path: "/v1/services/www/clusters/zz", body: #"{"weight":5}"#, status: 404, field: nil),
         BadPatch(name: "no such service", path: "/v1/services/nope", body: #"{"ttl":5}"#, status: 404, field: nil),
         BadPatch(name: "no such zone", path: "/v1/zones/nope.example.", body: #"{"ttl":5}"#, status: 404, field: nil),

@@ -56,6 +56,33 @@ private func problem<R: ReplicatedRecord>(_ record: R) -> ValidationError? {
         #expect(error?.message.contains(message) == true, "\(String(describing: error))")
     }
 
+    /// Fields valid alone that contradict each other are inconsistencies (the admin API's 422);
+    /// a field wrong on its own is not (400), so a client checking its body against the schema
+    /// can tell which it will get.
+    @Test func onlyFieldsThatContradictEachOtherAreInconsistencies() throws {
+        let inconsistent: [ValidationError?] = [
+            problem(with(goodCluster) { $0.latitude = 10 }),
+            problem(with(goodCluster) { $0.tlsServerName = "origin" }),
+            problem(with(goodCluster) { $0.addresses = ["::1", "0::1"] }),
+            problem(with(goodCluster) { $0.countries = ["gb", "GB"] }),
+            problem(with(goodService) { $0.check.intervalMS = 500; $0.check.timeoutMS = 501 }),
+            problem(with(goodService) { $0.check.expectStatus = "399-200" }),
+            problem(with(goodService) { $0.name = String(repeating: "a.", count: 125) + "a" }),
+            problem(Zone(name: "glb.example.", nameservers: ["ns1.glb.example."], glue: ["ns2.glb.example.": ["192.0.2.1"]])),
+            problem(Zone(name: String(repeating: "a", count: 62) + "." + String(repeating: "b", count: 62) + "." + String(repeating: "c", count: 62)
+                            + "." + String(repeating: "d", count: 60) + ".")),
+        ]
+        for error in inconsistent { #expect(error?.isInconsistency == true, "\(String(describing: error))") }
+        let invalid: [ValidationError?] = [
+            problem(with(goodCluster) { $0.weight = -5 }),
+            problem(with(goodCluster) { $0.countries = ["\u{DF}"] }),
+            problem(with(goodService) { $0.check.path = "/caf\u{E9}" }),
+            problem(with(goodService) { $0.check.host = "a\u{1C}b" }),
+            problem(with(goodService) { $0.check.expectStatus = "200-700" }),
+        ]
+        for error in invalid { #expect(error != nil && error?.isInconsistency == false, "\(String(describing: error))") }
+    }
+
     static let badServices: [(Service, String)] = [
         (with(goodService) { $0.name = "" }, "name"),
         (with(goodService) { $0.name = "www." }, "name"),

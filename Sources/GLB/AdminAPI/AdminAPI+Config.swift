@@ -14,9 +14,9 @@ extension AdminAPI {
 
     /// A zone from a whole document (a PUT body, or a record with a merge patch applied).
     static func zone(_ name: String, from input: inout JSONInput) throws(APIError) -> Zone {
-        input.ignoreServerFields()
+        try input.ignoreServerFields()
         if let bodyName = try input.string("name"), Self.zoneName(bodyName) != name {
-            throw APIError.badRequest("name \"\(bodyName)\" does not match the zone in the path", field: "name")
+            throw APIError.unprocessable("name \"\(bodyName)\" does not match the zone in the path", field: "name")
         }
         let zone = Zone(name: name, ttl: try input.int("ttl") ?? 300, negativeTTL: try input.int("negative_ttl") ?? 30,
                         nameservers: try input.strings("nameservers") ?? [], hostmaster: try input.string("hostmaster"),
@@ -33,9 +33,9 @@ extension AdminAPI {
 
     /// A service from a whole document; fields left out take their defaults.
     static func service(_ name: String, from input: inout JSONInput) throws(APIError) -> Service {
-        input.ignoreServerFields()
+        try input.ignoreServerFields()
         if let bodyName = try input.string("name"), bodyName != name {
-            throw APIError.badRequest("name \"\(bodyName)\" does not match the service in the path", field: "name")
+            throw APIError.unprocessable("name \"\(bodyName)\" does not match the service in the path", field: "name")
         }
         guard let zone = try input.string("zone") else { throw APIError.badRequest("zone is required, e.g. \"glb.example.\"", field: "zone") }
         guard !zone.isEmpty, zone != "." else { throw APIError.badRequest("zone must name a zone, e.g. \"glb.example.\"", field: "zone") }
@@ -67,12 +67,12 @@ extension AdminAPI {
 
     /// A cluster from a whole document; fields left out take their defaults.
     static func cluster(service: String, name: String, from input: inout JSONInput) throws(APIError) -> Cluster {
-        input.ignoreServerFields()
+        try input.ignoreServerFields()
         if let bodyName = try input.string("name"), bodyName != name {
-            throw APIError.badRequest("name \"\(bodyName)\" does not match the cluster in the path", field: "name")
+            throw APIError.unprocessable("name \"\(bodyName)\" does not match the cluster in the path", field: "name")
         }
         if let bodyService = try input.string("service"), bodyService != service {
-            throw APIError.badRequest("service \"\(bodyService)\" does not match the service in the path", field: "service")
+            throw APIError.unprocessable("service \"\(bodyService)\" does not match the service in the path", field: "service")
         }
         let single = try input.string("address")
         let list = try input.strings("addresses")
@@ -97,9 +97,9 @@ extension AdminAPI {
 
     func putCanary(service: String, _ body: [UInt8], _ context: WriteContext) async throws -> HTTPResponse {
         var input = try JSONInput.body(body)
-        input.ignoreServerFields()
+        try input.ignoreServerFields()
         if let bodyService = try input.string("service"), bodyService != service {
-            throw APIError.badRequest("service \"\(bodyService)\" does not match the service in the path", field: "service")
+            throw APIError.unprocessable("service \"\(bodyService)\" does not match the service in the path", field: "service")
         }
         guard let cluster = try input.string("cluster") else { throw APIError.badRequest("cluster is required: the cluster that gets the canary share", field: "cluster") }
         guard let percent = try input.double("percent") else { throw APIError.badRequest("percent is required (0 to 100)", field: "percent") }

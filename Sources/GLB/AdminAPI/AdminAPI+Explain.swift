@@ -13,8 +13,9 @@ extension AdminAPI {
         if let text = query["subnet"] {
             // Empty pieces kept, so "", "/" and "a/" are refused here instead of indexing past the end.
             let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+            // The prefix in plain decimal, as documented: UInt8 alone would also take "+8" and "008".
             guard parts.count == 2, let address = IPAddress(String(parts[0])), let prefix = UInt8(parts[1]),
-                  prefix <= (address.isIPv4 ? 32 : 128) else {
+                  String(prefix) == parts[1], prefix <= (address.isIPv4 ? 32 : 128) else {
                 throw .badRequest("subnet must be ADDRESS/PREFIX such as 198.51.100.0/24, got \"\(text)\"", field: "subnet")
             }
             subnet = ClientSubnet(address: address.masked(toPrefix: Int(prefix)), sourcePrefix: prefix)

@@ -34,6 +34,10 @@ extension AdminAPI {
 
     func patchCluster(service: String, name: String, _ body: [UInt8], _ context: WriteContext) async throws -> HTTPResponse {
         var patch = try Self.mergePatch(body)
+        // A cluster always has addresses, so neither spelling has a default for `null` to reset to.
+        for key in ["address", "addresses"] where patch[key] == .null {
+            throw APIError.badRequest("\(key) cannot be null: a cluster needs its addresses; give address or addresses", field: key)
+        }
         // `address` is the one-address spelling of `addresses`: naming it replaces the list.
         if patch["address"] != nil, patch["addresses"] == nil, case .object(var members) = patch {
             members.append(("addresses", .null))
@@ -86,11 +90,28 @@ extension AdminAPI {
             throw StoreError(kind: .database, message: "cannot render the stored record")
         }
         do {
-            var input = try JSONInput(current.applyingMergePatch(patch))
+            var input = try JSONInput(merged(current, patch))
             return try read(&input)
         } catch {
-            throw StoreError(kind: .invalid, message: error.message, field: error.field)
+            throw StoreError(kind: error.status == 422 ? .inconsistent : .invalid, message: error.message, field: error.field)
         }
+    }
+
+    /// `current` with `patch` merged in, plus `name: null` for each member the patch sets to null
+    /// that `current` lacks. RFC 7396 drops those silently; kept, the reader sees them (null reads
+    /// as absent, so nothing else changes) and refuses a name it does not know: `{"wieght": null}`
+    /// is a 400 like `{"wieght": 5}`, as the document's `additionalProperties: false` says.
+    static func merged(_ current: JSONValue, _ patch: JSONValue) -> JSONValue {
+        let result = current.applyingMergePatch(patch)
+        guard case .object(let changes) = patch, case .object(var members) = result else { return result }
+        for (key, change) in changes {
+            if change == .null, current[key] == nil {
+                members.append((key, .null))
+            } else if case .object = change, let old = current[key], let index = members.firstIndex(where: { $0.key == key }) {
+                members[index].value = merged(old, change)
+            }
+        }
+        return .object(members)
     }
 
     /// Runs a patch and maps store errors to API errors.

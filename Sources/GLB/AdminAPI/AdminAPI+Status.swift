@@ -104,10 +104,17 @@ extension AdminAPI {
         return n
     }
 
+    /// The kinds of record the audit log names; `?entity=` takes one of them.
+    static let auditEntities = ["zone", "service", "cluster", "canary", "node"]
+
     /// The newest audit entries: `?limit=N` (1-1000, default 100), `?entity=cluster`, `?key=www/eu`.
     func audit(_ request: HTTPRequest) async throws -> HTTPResponse {
         let query = request.query
         let limit = try Self.limit(query)
+        // A misspelt kind (`clusters`) would otherwise match nothing and look like an empty log.
+        if let entity = query["entity"], !Self.auditEntities.contains(entity) {
+            throw APIError.badRequest("entity must be one of \(Self.auditEntities.joined(separator: ", ")), got \"\(entity)\"", field: "entity")
+        }
         let entries: [AuditEntry]
         do { entries = try await store.auditLog(limit: limit, entity: query["entity"], key: query["key"]) } catch { throw APIError(error) }
         return Self.json(200, .object([("entries", .array(try entries.map(Self.value)))]))

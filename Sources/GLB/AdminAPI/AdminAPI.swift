@@ -9,7 +9,8 @@ import Store
 /// Each request is matched against `AdminRoute`, authorised by `AdminAuth`, then served from the
 /// `Store` actor. Every failure is a JSON `{"error", "field"}` with the status that fits:
 /// 400 invalid input, 401/403 auth, 404 unknown thing, 405 wrong method, 409 conflict,
-/// 413 body too large (from the server), 415 a body that is not JSON, 500 a store failure.
+/// 413 body too large (from the server), 415 a body that is not JSON, 422 valid fields that
+/// contradict each other, 500 a store failure.
 struct AdminAPI: HTTPHandler {
     let store: Store
     let metrics: MetricsRegistry

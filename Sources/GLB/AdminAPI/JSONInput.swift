@@ -86,7 +86,8 @@ struct JSONInput {
         guard let value = raw(key) else { return nil }
         guard let members = value.objectValue else { throw .badRequest("\(name(key)) must be an object, got \(value.typeName)", field: name(key)) }
         var result: [String: [String]] = [:]
-        for (member, list) in members {
+        // A null member reads as absent, like a null field: a merge patch's way to drop one.
+        for (member, list) in members where list != .null {
             guard let items = list.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
                 throw .badRequest("\(name(key)).\(member) must be an array of strings", field: name(key))
             }
@@ -111,9 +112,12 @@ struct JSONInput {
     }
 
     /// Accepts and ignores members the server sets itself (`version`, `origin`), so the body of
-    /// a GET can be PUT back unchanged.
-    mutating func ignoreServerFields() {
-        used.formUnion(["version", "origin"])
+    /// a GET can be PUT back unchanged. Their types are still checked, as documented.
+    mutating func ignoreServerFields() throws(APIError) {
+        if let version = try int("version"), version < 0 {
+            throw .badRequest("\(name("version")) must not be negative, got \(version)", field: name("version"))
+        }
+        _ = try string("origin")
     }
 
     /// Rejects any member that no accessor asked for.

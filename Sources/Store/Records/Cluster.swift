@@ -144,7 +144,8 @@ package struct Cluster: ReplicatedRecord {
         for address in addresses {
             let normalized = try Check.address(address, "addresses")
             guard !result.addresses.contains(normalized) else {
-                throw ValidationError(field: "addresses", message: "addresses lists \(normalized) twice")
+                // Two spellings of one address (`::1`, `0::1`) pass a schema's uniqueItems.
+                throw .inconsistent(field: "addresses", message: "addresses lists \(normalized) twice")
             }
             result.addresses.append(normalized)
         }
@@ -158,15 +159,15 @@ package struct Cluster: ReplicatedRecord {
             try Check.finiteRange(latitude, -90...90, "latitude")
             try Check.finiteRange(longitude, -180...180, "longitude")
         case (nil, _):
-            throw ValidationError(field: "latitude", message: "latitude is missing: set both latitude and longitude, or neither")
+            throw .inconsistent(field: "latitude", message: "latitude is missing: set both latitude and longitude, or neither")
         case (_, nil):
-            throw ValidationError(field: "longitude", message: "longitude is missing: set both latitude and longitude, or neither")
+            throw .inconsistent(field: "longitude", message: "longitude is missing: set both latitude and longitude, or neither")
         }
         result.countries = try Check.geoCodes(countries, "countries", allowed: nil)
         result.continents = try Check.geoCodes(continents, "continents", allowed: Check.continents)
         if let name = tlsServerName {
             guard tls else {
-                throw ValidationError(field: "tls_server_name", message: "tls_server_name is set but tls is false: set \"tls\": true for an https cluster")
+                throw .inconsistent(field: "tls_server_name", message: "tls_server_name is set but tls is false: set \"tls\": true for an https cluster")
             }
             result.tlsServerName = name.lowercased().hasSuffix(".") ? String(name.lowercased().dropLast()) : name.lowercased()
             try Check.relativeName(result.tlsServerName!, "tls_server_name")

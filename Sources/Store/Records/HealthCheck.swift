@@ -92,25 +92,41 @@ package struct HealthCheck: Sendable, Equatable, Codable {
     /// Checks every rule; `prefix` names the parent field in messages (`check.`).
     package func validated(prefix: String = "check.") throws(ValidationError) -> HealthCheck {
         var result = self
-        guard path.hasPrefix("/"), !path.contains(where: { $0.isWhitespace || $0.isNewline }) else {
-            throw ValidationError(field: prefix + "path", message: "\(prefix)path must start with '/' and contain no spaces, got \"\(path)\"")
+        // Visible ASCII only: both go on the wire as they are (request line, Host, SNI), where
+        // other bytes must be percent-encoded or punycoded; and the rule is one a schema can state.
+        guard path.hasPrefix("/"), path.utf8.allSatisfy(Self.isVisibleASCII) else {
+            throw ValidationError(field: prefix + "path",
+                                  message: "\(prefix)path must start with '/' and contain only visible ASCII (no spaces; percent-encode the rest), got \"\(path)\"")
         }
         if let port { try Check.range(port, 1...65_535, prefix + "port") }
         if let address { result.address = try Check.address(address, prefix + "address") }
         if let host {
-            guard !host.isEmpty, host.utf8.count <= 253, !host.contains(where: { $0.isWhitespace }) else {
-                throw ValidationError(field: prefix + "host", message: "\(prefix)host must be a host name of 1-253 characters without spaces, got \"\(host)\"")
+            guard (1...253).contains(host.utf8.count), host.utf8.allSatisfy(Self.isVisibleASCII) else {
+                throw ValidationError(field: prefix + "host",
+                                      message: "\(prefix)host must be a host name of 1-253 visible ASCII characters (no spaces), got \"\(host)\"")
             }
         }
         try Check.range(intervalMS, 100...3_600_000, prefix + "interval_ms")
-        try Check.range(timeoutMS, 1...intervalMS, prefix + "timeout_ms")
+        try Check.range(timeoutMS, 1...3_600_000, prefix + "timeout_ms")
+        guard timeoutMS <= intervalMS else {
+            throw .inconsistent(field: prefix + "timeout_ms",
+                                message: "\(prefix)timeout_ms must be at most \(prefix)interval_ms (\(intervalMS)), got \(timeoutMS)")
+        }
         try Check.range(rise, 1...100, prefix + "rise")
         try Check.range(fall, 1...100, prefix + "fall")
         guard expectedStatuses != nil else {
+            let bounds = expectStatus.split(separator: "-")
+            if bounds.count == 2, bounds.allSatisfy({ HealthCheck(expectStatus: String($0)).expectedStatuses != nil }) {
+                throw .inconsistent(field: prefix + "expect_status",
+                                    message: "\(prefix)expect_status must be a range from low to high, got \"\(expectStatus)\"")
+            }
             throw ValidationError(field: prefix + "expect_status",
                                   message: "\(prefix)expect_status must be a status like \"200\" or a range like \"200-399\" within 100-599, got \"\(expectStatus)\"")
         }
         if let bodyContains, bodyContains.isEmpty { result.bodyContains = nil }
         return result
     }
+
+    /// `!` through `~`: printable, and no space.
+    private static func isVisibleASCII(_ byte: UInt8) -> Bool { (0x21...0x7E).contains(byte) }
 }

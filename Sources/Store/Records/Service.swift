@@ -91,7 +91,7 @@ package struct Service: ReplicatedRecord {
         try Check.relativeName(name, "name")
         try Check.fqdn(zone, "zone")
         guard fqdn.utf8.count <= 254 else {
-            throw ValidationError(field: "name", message: "name \"\(fqdn)\" is longer than 253 characters with its zone")
+            throw .inconsistent(field: "name", message: "name \"\(fqdn)\" is longer than 253 characters with its zone")
         }
         try Check.range(ttl, 0...86_400, "ttl")
         try Check.range(answers, 1...16, "answers")

@@ -60,16 +60,24 @@ package struct Zone: ReplicatedRecord {
             throw ValidationError(field: "nameservers", message: "nameservers may list at most 16 names, got \(nameservers.count)")
         }
         for nameserver in nameservers { try Check.fqdn(nameserver, "nameservers") }
+        // The defaults are built from the name (no nameservers: the agent serves ns1.<zone>), and
+        // a name near 253 characters leaves them no room: the zone would be stored but not served.
+        if nameservers.isEmpty, ("ns1." + name).utf8.count > 254 {
+            throw .inconsistent(field: "nameservers", message: "the default nameserver ns1.\(name) is longer than 253 characters; give nameservers")
+        }
+        if hostmaster == "hostmaster." + name, hostmaster.utf8.count > 254 {
+            throw .inconsistent(field: "hostmaster", message: "the default hostmaster \(hostmaster) is longer than 253 characters; give hostmaster")
+        }
         try Check.fqdn(hostmaster, "hostmaster")
         var normalised = self
         normalised.glue = [:]
         for (host, addresses) in glue {
             let lower = host.lowercased()
             guard nameservers.contains(lower) else {
-                throw ValidationError(field: "glue", message: "glue names \(host), which is not one of the zone's nameservers")
+                throw .inconsistent(field: "glue", message: "glue names \(host), which is not one of the zone's nameservers")
             }
             guard lower.hasSuffix("." + name) else {
-                throw ValidationError(field: "glue", message: "glue is only for nameservers inside the zone; \(host) is not in \(name)")
+                throw .inconsistent(field: "glue", message: "glue is only for nameservers inside the zone; \(host) is not in \(name)")
             }
             guard (1...8).contains(addresses.count) else {
                 throw ValidationError(field: "glue", message: "glue for \(host) needs 1 to 8 addresses, got \(addresses.count)")
