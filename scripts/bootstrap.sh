@@ -2,13 +2,13 @@
 # Installs what GLB needs on Debian/Ubuntu, only when it is missing, so the quick-start commands
 # work on a fresh machine with Swift installed.
 #   scripts/bootstrap.sh          build + test needs: OpenSSL and SQLite headers, dig, openssl, curl,
-#                                 python3 and procps (the README walkthrough test)
+#                                 python3, python3-venv (the API fuzzer) and procps (the README test)
 #   scripts/bootstrap.sh --bench  also the benchmark anchors and load tools (scripts/bench), and
 #                                 serf, iptables and python3-msgpack for scripts/bench-gossip.sh
 #   scripts/bootstrap.sh --debugger  also gdb, which scripts/test.sh uses to print a hung run's stacks
 set -euo pipefail
 
-packages=(libssl-dev libsqlite3-dev bind9-dnsutils openssl curl python3 procps)
+packages=(libssl-dev libsqlite3-dev bind9-dnsutils openssl curl python3 python3-venv procps)
 if [[ ${1:-} == --bench ]]; then
   packages+=(nginx haproxy gdnsd knot dnsperf wrk knot-dnsutils socat python3 serf iptables python3-msgpack)
 elif [[ ${1:-} == --debugger ]]; then

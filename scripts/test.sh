@@ -5,11 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 swift build --build-tests
-# The parsers' fuzz targets first, a few seconds each (their regressions replayed), so the
-# test runner's summary stays the last thing printed. GLB_SKIP_FUZZ=1 skips them locally.
+# The parsers' fuzz targets first, a few seconds each (their regressions replayed), and the
+# admin API's schema fuzzer, so the test runner's summary stays the last thing printed. GLB_SKIP_FUZZ=1 skips them locally.
 fuzz_status=0
 if [[ -z ${GLB_SKIP_FUZZ:-} ]]; then
   scripts/fuzz-short.sh || fuzz_status=$?
+  # The admin API against its OpenAPI document, about a minute (Schemathesis, from PyPI).
+  FUZZ_API_SECONDS=${FUZZ_API_SECONDS:-60} scripts/fuzz-api.sh || fuzz_status=$?
 fi
 # One test at a time: the integration suites run real agents, origins and load on two cores,
 # and in parallel they starve each other into timeouts. Serial takes well under a minute.
