@@ -6,9 +6,14 @@ admin network can do. Used by scripts/bench-admin-flood.sh to show the data plan
 
 - 1,000 connections held open, sending nothing (up to the admin server's connection cap);
 - 20 connections trickling a request body a byte a second (the read timeout must end them);
-- one client in a loop: a PATCH of CLUSTER's weight (a write: store, audit, new snapshot),
-  GET /v1/status, GET /metrics, and a 2 MiB body that must be refused with 413.
+- one client: every second FLOOD_WRITES PATCHes of CLUSTER's weight (each a write: store,
+  fsync, audit, a new routing snapshot), FLOOD_READS reads (GET /v1/status and /metrics in
+  turn) and FLOOD_BIG bodies of 2 MiB that must be refused with 413; defaults 20, 20 and 2, a
+  busy automation gone wrong. FLOOD_WRITES=0 FLOOD_READS=0 FLOOD_BIG=0 with FLOOD_MAX=1 sends
+  them back to back instead, as fast as one client can (on a 2-core machine that measures how
+  much CPU the flooder and the admin work take from everyone, not isolation).
 """
+import os
 import signal
 import socket
 import sys
@@ -57,17 +62,35 @@ def request(method, path, body=b""):
 
 big = b" " * (2 << 20)
 counts = {"writes": 0, "reads": 0, "big": 0}
+rates = {k: int(os.environ.get(f"FLOOD_{k.upper()}", d)) for k, d in (("writes", 20), ("reads", 20), ("big", 2))}
+flat_out = os.environ.get("FLOOD_MAX") == "1"
 last_trickle = time.monotonic()
+start = time.monotonic()
 weight = 1
+
+
+def due(kind):
+    """True when `kind` is behind its rate (or always, flat out)."""
+    return flat_out or counts[kind] < rates[kind] * (time.monotonic() - start)
+
+
 while running:
-    weight = weight % 100 + 1
-    request("PATCH", f"/v1/services/{service}/clusters/{cluster}", f'{{"weight":{weight}}}'.encode())
-    counts["writes"] += 1
-    request("GET", "/v1/status")
-    request("GET", "/metrics")
-    counts["reads"] += 2
-    request("PUT", f"/v1/services/{service}", big)
-    counts["big"] += 1
+    did = False
+    if due("writes"):
+        weight = weight % 100 + 1
+        request("PATCH", f"/v1/services/{service}/clusters/{cluster}", f'{{"weight":{weight}}}'.encode())
+        counts["writes"] += 1
+        did = True
+    if due("reads"):
+        request("GET", "/v1/status" if counts["reads"] % 2 == 0 else "/metrics")
+        counts["reads"] += 1
+        did = True
+    if due("big"):
+        request("PUT", f"/v1/services/{service}", big)
+        counts["big"] += 1
+        did = True
+    if not did:
+        time.sleep(0.005)
     if time.monotonic() - last_trickle >= 1:
         last_trickle = time.monotonic()
         for s in trickle:

@@ -21,6 +21,11 @@
 // the proxy's user time under connection churn (perf, close64). GLB never cancels a thread, so
 // that work buys nothing. Same semantics otherwise: -1 with errno set on failure.
 
+/// The calling thread's kernel id, for per-thread settings such as setpriority(2)'s niceness.
+static inline int cglb_gettid(void) {
+    return (int)syscall(SYS_gettid);
+}
+
 /// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC: one call instead of accept + two fcntl.
 static inline int cglb_accept_nonblocking(int fd, struct sockaddr *addr, socklen_t *len) {
     return (int)syscall(SYS_accept4, fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);

@@ -63,8 +63,9 @@ final class Agent: Sendable {
         // The admin API and config push-pull get a loop of their own (Envoy keeps its admin on
         // the main thread, apart from the workers): a flood of admin connections, a huge body
         // or a slow client then costs the data-plane loops nothing but CPU time the kernel
-        // shares out, never a turn of their own.
-        let control = try EventLoopGroup(count: 1, name: "control", clock: clock)
+        // shares out, never a turn of their own. Nice 10: when both want the CPU, the kernel
+        // gives the data plane about ten times the control loop's share (CFS weights).
+        let control = try EventLoopGroup(count: 1, name: "control", clock: clock, niceness: 10)
         control.start()
         defer { control.shutdown() }
 

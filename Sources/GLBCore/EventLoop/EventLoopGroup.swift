@@ -1,3 +1,4 @@
+import CGLBLinux
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -11,11 +12,16 @@ package final class EventLoopGroup: Sendable {
     package let loops: [EventLoop]
     private let threads = Mutex<[SystemThread]>([])
     private let cursor = Atomic<Int>(0)
+    /// The scheduler niceness of the loops' threads (setpriority(2); 0 is the process's own).
+    private let niceness: CInt
 
-    package init(count: Int, name: String = "loop", clock: any GLBClock = SystemClock()) throws(SystemError) {
+    /// - Parameter niceness: above 0 for work that must yield the CPU to the data plane when
+    ///   both want it (the control loop: admin API and push-pull), as nice(1) would per thread.
+    package init(count: Int, name: String = "loop", clock: any GLBClock = SystemClock(), niceness: CInt = 0) throws(SystemError) {
         var loops: [EventLoop] = []
         for i in 0..<max(1, count) { loops.append(try EventLoop(name: "\(name)-\(i)", clock: clock)) }
         self.loops = loops
+        self.niceness = niceness
     }
 
     /// The number of loops a node runs by default: one per online CPU.
@@ -31,8 +37,13 @@ package final class EventLoopGroup: Sendable {
         threads.withLock { threads in
             guard threads.isEmpty else { return }
             for loop in loops {
+                let niceness = niceness
                 do {
-                    threads.append(try SystemThread { loop.run() })
+                    threads.append(try SystemThread {
+                        // Linux: a thread's nice value is its own (setpriority with its tid).
+                        if niceness != 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(cglb_gettid()), niceness) }
+                        loop.run()
+                    })
                 } catch {
                     preconditionFailure("cannot start the thread of \(loop.name): \(error)")
                 }
