@@ -46,6 +46,7 @@
 # here is stopped by PID on exit.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/nginx-proxy.sh"
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
@@ -92,39 +93,7 @@ EOF
 }
 
 write_nginx_proxy_cfg() {
-  local d=$WORK/nginx-proxy
-  mkdir -p "$d/tmp"
-  cat > "$d/nginx.conf" <<EOF
-worker_processes 2;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-worker_rlimit_nofile 20000;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  keepalive_timeout 65;
-  keepalive_requests 1000000;
-  client_body_temp_path $d/tmp/body;
-  proxy_temp_path $d/tmp/proxy;
-  fastcgi_temp_path $d/tmp/fcgi;
-  uwsgi_temp_path $d/tmp/uwsgi;
-  scgi_temp_path $d/tmp/scgi;
-  upstream origins {
-    server 127.0.0.1:18081;
-    server 127.0.0.1:18082;
-    keepalive 256;
-    keepalive_requests 1000000;
-  }
-  server {
-    listen $PROXY_ADDR:$PROXY_PORT backlog=4096;
-    location / {
-      proxy_pass http://origins;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
-}
-EOF
+  write_nginx_proxy_conf "$WORK/nginx-proxy" "$PROXY_ADDR:$PROXY_PORT" "127.0.0.1:18081 127.0.0.1:18082"
 }
 
 # start_proxy SPEC : sets PROXY_PID ("" for direct) and TARGET (host:port)
